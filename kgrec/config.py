@@ -1,0 +1,102 @@
+"""All configuration in one place: environment variables with documented defaults.
+
+Every other module takes a :class:`Settings` (usually ``Settings.from_env()``); nothing else reads
+``os.environ`` for kgrec's own options.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: the repository root (the package is installed in editable mode from it)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """kgrec's options. See the README's "Configuration" table for each variable."""
+
+    #: KGREC_HOME: where local state lives (Neo4j home, jars, models, rejects, locks)
+    home: Path = REPO_ROOT / ".kgrec"
+    #: NEO4J_URI: an external server; when set, nothing local is started
+    neo4j_uri: str | None = None
+    #: NEO4J_USER
+    neo4j_user: str = "neo4j"
+    #: NEO4J_PASSWORD: the external server's password, or the local server's initial password
+    neo4j_password: str | None = None
+    #: NEO4J_DATABASE: None means the server's default database
+    neo4j_database: str | None = None
+    #: KGREC_BOLT_PORT / KGREC_HTTP_PORT: ports of the local server (always bound to 127.0.0.1)
+    bolt_port: int = 7687
+    http_port: int = 7474
+    #: KGREC_NEO4J_HEAP / KGREC_NEO4J_PAGECACHE: memory of the local server
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "512m"
+    #: KGREC_DATA_DIR: the folder laid out like ../shared/data
+    data_dir: Path = REPO_ROOT.parent / "shared" / "data"
+    #: KGREC_BATCH_SIZE: rows per UNWIND batch when writing
+    batch_size: int = 5000
+    #: KGREC_API_KEY: when set, every API endpoint but /health needs it
+    api_key: str | None = None
+    #: KGREC_SEED: seed for splits and training
+    seed: int = 42
+    extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("KGREC_HOME") or cls.home).expanduser().resolve()
+        return cls(
+            home=home,
+            neo4j_uri=env.get("NEO4J_URI") or None,
+            neo4j_user=env.get("NEO4J_USER") or "neo4j",
+            neo4j_password=env.get("NEO4J_PASSWORD") or None,
+            neo4j_database=env.get("NEO4J_DATABASE") or None,
+            bolt_port=_int(env, "KGREC_BOLT_PORT", 7687),
+            http_port=_int(env, "KGREC_HTTP_PORT", 7474),
+            neo4j_heap=env.get("KGREC_NEO4J_HEAP") or "1g",
+            neo4j_pagecache=env.get("KGREC_NEO4J_PAGECACHE") or "512m",
+            data_dir=Path(env.get("KGREC_DATA_DIR") or cls.data_dir).expanduser(),
+            batch_size=_int(env, "KGREC_BATCH_SIZE", 5000),
+            api_key=env.get("KGREC_API_KEY") or None,
+            seed=_int(env, "KGREC_SEED", 42),
+            extra={k: v for k, v in env.items() if k.startswith("KGREC_")},
+        )
+
+    @property
+    def uses_local_server(self) -> bool:
+        """True when kgrec runs its own Neo4j (no NEO4J_URI given)."""
+        return self.neo4j_uri is None
+
+    @property
+    def neo4j_home(self) -> Path:
+        return self.home / "neo4j"
+
+    @property
+    def neo4j_lib(self) -> Path:
+        """The jars fetched from Maven Central (shared by every local server of this home)."""
+        return self.home / "neo4j-lib"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.home / "rejects"
+
+    @property
+    def pystow_home(self) -> Path:
+        """PyKEEN keeps its files here instead of ~/.data (PYSTOW_HOME)."""
+        return self.home / "pystow"
