@@ -11,6 +11,7 @@ from collections.abc import Sequence
 # The parts that contribute sub-commands, in the order `kgrec --help` lists them.
 COMMAND_MODULES = [
     "kgrec.graph.commands",
+    "kgrec.demo",
 ]
 
 

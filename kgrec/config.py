@@ -40,6 +40,8 @@ class Settings:
     #: KGREC_BOLT_PORT / KGREC_HTTP_PORT: ports of the local server (always bound to 127.0.0.1)
     bolt_port: int = 7687
     http_port: int = 7474
+    #: KGREC_NEO4J_LIB: the jars fetched from Maven Central (default <KGREC_HOME>/neo4j-lib)
+    neo4j_lib_dir: Path | None = None
     #: KGREC_NEO4J_HEAP / KGREC_NEO4J_PAGECACHE: memory of the local server
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
@@ -65,6 +67,7 @@ class Settings:
             neo4j_database=env.get("NEO4J_DATABASE") or None,
             bolt_port=_int(env, "KGREC_BOLT_PORT", 7687),
             http_port=_int(env, "KGREC_HTTP_PORT", 7474),
+            neo4j_lib_dir=Path(env["KGREC_NEO4J_LIB"]).expanduser().resolve() if env.get("KGREC_NEO4J_LIB") else None,
             neo4j_heap=env.get("KGREC_NEO4J_HEAP") or "1g",
             neo4j_pagecache=env.get("KGREC_NEO4J_PAGECACHE") or "512m",
             data_dir=Path(env.get("KGREC_DATA_DIR") or cls.data_dir).expanduser(),
@@ -86,7 +89,7 @@ class Settings:
     @property
     def neo4j_lib(self) -> Path:
         """The jars fetched from Maven Central (shared by every local server of this home)."""
-        return self.home / "neo4j-lib"
+        return self.neo4j_lib_dir or self.home / "neo4j-lib"
 
     @property
     def models_dir(self) -> Path:

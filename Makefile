@@ -1,0 +1,29 @@
+# The two commands (see README): `make demo` runs the main job, `make test` runs the tests.
+# Both create .venv/ and fetch the Neo4j jars on a fresh machine; every step is idempotent.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install jars clean-state
+
+demo: install jars
+	$(VENV)/bin/kgrec demo
+
+test: install jars
+	$(VENV)/bin/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=69" wheel
+	$(VENV)/bin/python -m pip install --quiet --constraint constraints.txt --editable ".[test]"
+	touch $(STAMP)
+
+jars: install
+	$(VENV)/bin/kgrec neo4j install
+
+# Stops the local server and deletes all local state (graph, models, password). Asks nothing: be sure.
+clean-state:
+	-$(VENV)/bin/kgrec neo4j stop
+	rm -rf .kgrec
