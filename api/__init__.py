@@ -1,0 +1,1 @@
+"""The Flask REST API (application factory with blueprints)."""

@@ -1,0 +1,1 @@
+"""Embeddings learned from the graph: PyKEEN knowledge-graph embeddings and a PyTorch Geometric GNN."""

@@ -1,0 +1,1 @@
+"""Ranking: baselines, the hybrid ranker, evaluation, and model versions."""
