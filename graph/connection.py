@@ -45,8 +45,9 @@ class Graph:
     def connect(cls, settings: Settings | None = None, verify: bool = True) -> "Graph":
         settings = settings or Settings.from_env()
         uri, auth = connection_params(settings)
+        # notifications off: queries name relationship types a partial graph may not have yet
         driver = neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=5.0,
-                                            max_connection_lifetime=3600)
+                                            max_connection_lifetime=3600, notifications_min_severity="OFF")
         graph = cls(driver, settings.neo4j_database)
         if verify:
             graph.verify()

@@ -25,8 +25,12 @@ def load(name: str) -> str:
 @lru_cache(maxsize=None)
 def statements(name: str) -> tuple[str, ...]:
     """The statements of a multi-statement file, split on ``;`` at the end of a line."""
-    text = strip_comments((CYPHER_DIR / f"{name}.cypher").read_text(encoding="utf-8"))
-    parts = re.split(r";\s*(?:\n|$)", text)
+    return split_statements((CYPHER_DIR / f"{name}.cypher").read_text(encoding="utf-8"))
+
+
+def split_statements(text: str) -> tuple[str, ...]:
+    """Statements of a Cypher script, split on ``;`` at the end of a line, comments dropped."""
+    parts = re.split(r";\s*(?:\n|$)", strip_comments(text))
     return tuple(p.strip() for p in parts if p.strip())
 
 
