@@ -16,11 +16,13 @@ from kgrec.graph.connection import Graph
 
 #: the property that identifies a node of each label (its uniqueness constraint in cypher/schema.cypher)
 KEY_BY_LABEL = {"User": "id", "Item": "id", "Movie": "id", "Person": "id", "Entity": "id",
-                "Genre": "name", "Country": "name", "Keyword": "name", "Tag": "name", "Studio": "name"}
+                "Genre": "name", "Country": "name", "Keyword": "name", "Tag": "name", "Studio": "name",
+                "Attribute": "id"}
 #: preferred label when a node has several (Movie before Item: it is the more specific)
-LABEL_ORDER = ["User", "Movie", "Item", "Person", "Genre", "Country", "Keyword", "Tag", "Studio", "Entity"]
+LABEL_ORDER = ["User", "Movie", "Item", "Person", "Genre", "Country", "Keyword", "Tag", "Studio", "Attribute",
+               "Entity"]
 #: the kinds whose shared node is specific (person, tag, keyword, entity) rather than broad (genre, country)
-SPECIFIC_KINDS = {"director", "actor", "person", "keyword", "tag", "entity", "studio", "your_tag"}
+SPECIFIC_KINDS = {"director", "actor", "person", "keyword", "tag", "entity", "studio", "your_tag", "attribute"}
 #: how much a repeated kind / liked item is discounted when varying the explanations of a top-k list
 DIVERSITY_PENALTY = 0.7
 
@@ -89,10 +91,11 @@ def _public_properties(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def fetch_candidates(graph: Graph, user: int, items: Sequence[int], min_rating: float = 4.0,
-                     per_item: int = 30) -> dict[int, list[Candidate]]:
-    """Candidate paths for every item in one round trip (UNWIND), keyed by item id."""
+                     per_item: int = 30) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+    """Candidate paths for every item, and the items' titles, in one round trip (UNWIND)."""
     rows = graph.read("explain/paths", user=user, items=list(items), min_rating=min_rating, per_item=per_item)
-    return {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
+    candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
+    return candidates, {row["item"]: row["title"] for row in rows}
 
 
 def kind_of(c: Candidate) -> str:
@@ -106,7 +109,8 @@ def kind_of(c: Candidate) -> str:
 
 
 _KIND_BY_TYPE = {"DIRECTED": "director", "ACTED_IN": "actor", "IN_GENRE": "genre", "FROM_COUNTRY": "country",
-                 "HAS_KEYWORD": "keyword", "HAS_TAG": "tag", "PRODUCED_BY": "studio", "MENTIONS": "entity"}
+                 "HAS_KEYWORD": "keyword", "HAS_TAG": "tag", "PRODUCED_BY": "studio", "MENTIONS": "entity",
+                 "HAS_ATTRIBUTE": "attribute"}
 
 
 def specificity(c: Candidate) -> float:
@@ -138,6 +142,7 @@ def render(c: Candidate, kind: str) -> str:
         "keyword": f"{item} shares the keyword \u201c{shared}\u201d.",
         "tag": f"both are tagged \u201c{shared}\u201d.",
         "studio": f"{item} is also from {shared}.",
+        "attribute": f"{item} also has {shared}.",
     }.get(kind)
     if phrase is None:  # a person in two roles, an entity, or a mix: say each side's own relationship
         if kind == "entity" and {c.rels[1]["type"], rel_item} == {"MENTIONS"}:
@@ -150,7 +155,7 @@ def render(c: Candidate, kind: str) -> str:
 #: how a relationship reads from the item's side ("<item> <verb> <shared node>")
 _VERB = {"DIRECTED": "was directed by", "ACTED_IN": "stars", "MENTIONS": "mentions", "HAS_TAG": "is tagged",
          "HAS_KEYWORD": "has the keyword", "IN_GENRE": "is in the genre", "FROM_COUNTRY": "is from",
-         "PRODUCED_BY": "was produced by"}
+         "PRODUCED_BY": "was produced by", "HAS_ATTRIBUTE": "has"}
 
 
 def _stars(rating: float | None) -> str:
@@ -221,10 +226,14 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
 
 
 def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3, min_rating: float = 4.0,
-                  contributions: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, list[Explanation]]:
-    """The top ``paths`` explanations for each item (in the order given), fetched in one round trip."""
-    candidates = fetch_candidates(graph, user, items, min_rating=min_rating, per_item=max(30, paths * 10))
-    return select(candidates, list(items), paths, contributions)
+                  contributions: Mapping[int, Mapping[int, float]] | None = None,
+                  titles: dict[int, str] | None = None) -> dict[int, list[Explanation]]:
+    """The top ``paths`` explanations for each item (in the order given), fetched in one round trip.
+    Items missing from the graph are left out; pass ``titles`` to receive the items' titles."""
+    candidates, found = fetch_candidates(graph, user, items, min_rating=min_rating, per_item=max(30, paths * 10))
+    if titles is not None:
+        titles.update(found)
+    return select(candidates, [i for i in items if i in found], paths, contributions)
 
 
 def path_exists(graph: Graph, path: Mapping[str, Any]) -> bool:

@@ -6,12 +6,12 @@
 MATCH (u:User {id: $user})
 UNWIND $items AS item_id
 MATCH (item:Item {id: item_id})
-CALL (u, item) {
+OPTIONAL CALL (u, item) {
     // a node shared by an item the user liked and the recommended item (person, genre, tag, entity, ...)
-    MATCH (item)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY]-(x)
+    MATCH (item)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x)
     WHERE NOT x:Item AND NOT x:User
     WITH u, item, b, x, COUNT { (x)--(:Item) } AS degree
-    MATCH (x)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY]-(liked:Item)<-[r:RATED]-(u)
+    MATCH (x)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(liked:Item)<-[r:RATED]-(u)
     WHERE r.rating >= $min_rating AND liked <> item
     RETURN 'shared' AS via, [u, liked, x, item] AS nodes, [r, a, b] AS rels, degree,
            r.rating AS rating, r.ts AS ts, liked.id AS liked_id
@@ -32,10 +32,11 @@ WITH item, via, nodes, rels, degree, rating, ts, liked_id
 // a provisional order (specific shared nodes, high and recent ratings first) so the cut keeps the best ones
 ORDER BY item.id, CASE via WHEN 'shared' THEN 1.0 / log(2.0 + degree) ELSE 0.5 END * coalesce(rating, 4.5) DESC,
          ts DESC
-WITH item, collect({via: via, nodes: [n IN nodes | {labels: labels(n), id: n.id, name: coalesce(n.name, n.title),
+// OPTIONAL CALL keeps items without any path (one row of nulls), so every item's title comes back
+WITH item, collect(CASE WHEN via IS NOT NULL THEN {via: via, nodes: [n IN nodes | {labels: labels(n), id: n.id, name: coalesce(n.name, n.title),
                     title: n.title}],
                     rels: [r IN rels | {type: type(r), start: elementId(startNode(r)), end: elementId(endNode(r)),
                                         properties: properties(r)}],
                     node_ids: [n IN nodes | elementId(n)],
-                    degree: degree, rating: rating, ts: ts, liked_id: liked_id})[..$per_item] AS candidates
-RETURN item.id AS item, candidates
+                    degree: degree, rating: rating, ts: ts, liked_id: liked_id} END)[..$per_item] AS candidates
+RETURN item.id AS item, item.title AS title, candidates

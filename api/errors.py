@@ -1,0 +1,52 @@
+"""Errors as RFC 9457 problem documents (application/problem+json), one handler for each kind of fault."""
+from __future__ import annotations
+
+from flask import Flask, Response, json
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from werkzeug.exceptions import HTTPException
+
+from kgrec.explain.service import NoModel, NotFound
+from kgrec.graph.connection import GraphUnavailable
+
+#: seconds a client should wait before retrying when Neo4j is unreachable
+RETRY_AFTER_SECONDS = 5
+
+
+class BadRequest(ValueError):
+    """A malformed parameter or body (HTTP 400)."""
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps({"type": "about:blank", "status": status, "title": title, "detail": detail})
+    return Response(body, status=status, mimetype="application/problem+json", headers=headers or {})
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(BadRequest)
+    def bad_request(exc: BadRequest) -> Response:
+        return problem(400, "Bad Request", str(exc))
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> Response:
+        return problem(404, "Not Found", str(exc))
+
+    @app.errorhandler(NoModel)
+    def no_model(exc: NoModel) -> Response:
+        return problem(503, "Service Unavailable", str(exc), {"Retry-After": str(RETRY_AFTER_SECONDS * 6)})
+
+    @app.errorhandler(ServiceUnavailable)
+    @app.errorhandler(SessionExpired)
+    @app.errorhandler(GraphUnavailable)
+    @app.errorhandler(TransientError)
+    def database_down(exc: Exception) -> Response:
+        return problem(503, "Service Unavailable", "the graph database is unreachable; retry later",
+                       {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return problem(500, "Internal Server Error", "an unexpected error occurred; see the server log")

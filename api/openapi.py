@@ -1,0 +1,136 @@
+"""The OpenAPI 3 document of the API (served at /openapi.json; schemathesis checks it against the code)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kgrec.explain.service import MAX_K, MAX_PATHS
+
+_ID = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema,
+            "description": description}
+
+
+def _responses(ok: dict[str, Any], ok_code: str = "200", *errors: str) -> dict[str, Any]:
+    out: dict[str, Any] = {ok_code: {"description": "success", "content": {"application/json": {"schema": ok}}}}
+    text = {"400": "malformed parameter or body", "401": "API key missing or wrong",
+            "404": "unknown user or item", "503": "Neo4j unreachable or no model version yet"}
+    for code in ("400", "401", "404", "503"):
+        if code in errors or code in ("401", "503"):
+            out[code] = {"description": text[code], "content": {"application/problem+json": {"schema": _PROBLEM}}}
+    return out
+
+
+def build_spec(with_auth: bool) -> dict[str, Any]:
+    user = _param("user_id", "path", _ID, "user id")
+    item = _param("item_id", "path", _ID, "item id")
+    k = _param("k", "query", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}, "how many items")
+    paths = _param("paths", "query", {"type": "integer", "minimum": 0, "maximum": MAX_PATHS, "default": 3},
+                   "explanations (paths) per item")
+    genre = _param("genre", "query", {"type": "string", "minLength": 1, "maxLength": 200,
+                                      "pattern": r"\S"}, "only items of this genre")
+    boolean = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
+    spec: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "kgrec", "version": "1.0",
+                 "description": "Explainable knowledge-graph recommendations: every explanation is a literal "
+                                "path in Neo4j."},
+        "paths": {
+            "/health": {"get": {"summary": "the process is alive", "security": [],
+                                "responses": {"200": {"description": "alive", "content": {"application/json": {
+                                    "schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
+            "/ready": {"get": {"summary": "Neo4j reachable and a model version loaded",
+                               "responses": _responses({"type": "object", "required": ["status", "model_version"],
+                                                        "properties": {"status": {"type": "string"},
+                                                                       "model_version": {"type": "string"}}})}},
+            "/users/{user_id}/recommendations": {"get": {
+                "summary": "top-k items for a user, each with explanation paths",
+                "parameters": [user, k, paths,
+                               _param("explain", "query", boolean, "include explanations (default true)"),
+                               _param("exclude_seen", "query", boolean, "leave out rated items (default true)"),
+                               _param("diversity", "query", {"type": "number", "minimum": 0, "maximum": 1,
+                                                             "default": 0}, "0 = by score; 1 = most varied"),
+                               genre],
+                "responses": _responses({"$ref": "#/components/schemas/Recommendations"}, "200", "400", "404")}},
+            "/users/{user_id}/explanations/{item_id}": {"get": {
+                "summary": "the explanation paths of one item for one user",
+                "parameters": [user, item, _param("paths", "query", {"type": "integer", "minimum": 1,
+                                                                      "maximum": MAX_PATHS, "default": 3}, "paths")],
+                "responses": _responses({"$ref": "#/components/schemas/ExplainedItem"}, "200", "400", "404")}},
+            "/users/{user_id}/interactions": {"post": {
+                "summary": "record a rating now; the next recommendations reflect it without retraining",
+                "parameters": [user],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["item", "rating"], "additionalProperties": False,
+                    "properties": {"item": _ID, "rating": {"type": "number", "minimum": 0.5, "maximum": 5},
+                                   "ts": {"type": "integer", "minimum": 0, "maximum": 2**53,
+                                          "description": "seconds since the epoch (default: now)"}}}}}},
+                "responses": _responses({"type": "object", "required": ["user", "item", "rating", "ts"],
+                                         "properties": {"user": _ID, "item": _ID, "rating": {"type": "number"},
+                                                        "ts": {"type": "integer"}}}, "201", "400", "404")}},
+            "/users/{user_id}": {"delete": {
+                "summary": "erase a user with their ratings and tags",
+                "parameters": [user],
+                "responses": _responses({"type": "object", "required": ["user", "erased"],
+                                         "properties": {"user": _ID, "erased": {"type": "boolean"},
+                                                        "relationships_removed": {"type": "integer"}}},
+                                        "200", "400", "404")}},
+            "/items/popular": {"get": {
+                "summary": "most-liked items", "parameters": [k, genre],
+                "responses": _responses({"type": "object", "required": ["items"], "properties": {"items": {
+                    "type": "array", "items": {"type": "object", "required": ["id", "likes"], "properties": {
+                        "id": _ID, "title": {"type": "string", "nullable": True},
+                        "likes": {"type": "integer"}}}}}}, "200", "400")}},
+            "/items/{item_id}": {"get": {
+                "summary": "one item and its attributes", "parameters": [item],
+                "responses": _responses({"$ref": "#/components/schemas/Item"}, "200", "400", "404")}},
+            "/items/{item_id}/similar": {"get": {
+                "summary": "nearest items in the embedding (Neo4j vector index), with the paths they share",
+                "parameters": [item, k, paths],
+                "responses": _responses({"type": "object", "required": ["item", "items"], "properties": {
+                    "item": _ID, "items": {"type": "array", "items": {"type": "object",
+                                                                      "required": ["id", "score", "shared"],
+                                                                      "properties": {
+                        "id": _ID, "title": {"type": "string", "nullable": True}, "score": {"type": "number"},
+                        "shared": {"type": "array", "items": {"$ref": "#/components/schemas/Path"}}}}}}},
+                    "200", "400", "404")}},
+        },
+        "components": {"schemas": {
+            "Problem": {"type": "object", "required": ["status", "title", "detail"], "properties": {
+                "type": {"type": "string"}, "status": {"type": "integer"}, "title": {"type": "string"},
+                "detail": {"type": "string"}}},
+            "Node": {"type": "object", "required": ["labels", "key", "value", "name"], "properties": {
+                "labels": {"type": "array", "items": {"type": "string"}}, "key": {"type": "string"},
+                "value": {}, "name": {"type": "string", "nullable": True}}},
+            "Path": {"type": "object", "required": ["nodes", "relationships"], "properties": {
+                "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                "relationships": {"type": "array", "items": {"type": "object",
+                                                             "required": ["type", "start", "end", "properties"],
+                                                             "properties": {
+                    "type": {"type": "string"}, "start": {"type": "integer"}, "end": {"type": "integer"},
+                    "properties": {"type": "object"}}}}}},
+            "Explanation": {"type": "object", "required": ["text", "kind", "path"], "properties": {
+                "text": {"type": "string"}, "kind": {"type": "string"},
+                "path": {"$ref": "#/components/schemas/Path"}, "liked_item": {"type": "integer", "nullable": True},
+                "weight": {"type": "number"}, "contribution": {"type": "number"}}},
+            "ExplainedItem": {"type": "object", "required": ["id", "title", "score"], "properties": {
+                "user": _ID, "model_version": {"type": "string"}, "id": _ID,
+                "title": {"type": "string", "nullable": True}, "score": {"type": "number", "nullable": True},
+                "explanations": {"type": "array", "items": {"$ref": "#/components/schemas/Explanation"}}}},
+            "Recommendations": {"type": "object", "required": ["user", "model_version", "items"], "properties": {
+                "user": _ID, "model_version": {"type": "string"},
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainedItem"}}}},
+            "Item": {"type": "object", "required": ["id"], "properties": {
+                "id": _ID, "title": {"type": "string", "nullable": True}, "year": {"type": "integer", "nullable": True},
+                "genres": {"type": "array", "items": {"type": "string"}},
+                "directors": {"type": "array", "items": {"type": "string"}},
+                "ratings": {"type": "integer"}}},
+        }},
+    }
+    if with_auth:
+        spec["components"]["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+        spec["security"] = [{"apiKey": []}]
+    return spec

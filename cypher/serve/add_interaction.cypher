@@ -1,0 +1,7 @@
+// A rating posted through the API, written at once; a new user id creates the user. Returns no row when
+// the item does not exist (nothing is written then).
+MATCH (i:Item {id: $item})
+MERGE (u:User {id: $user})
+MERGE (u)-[r:RATED]->(i)
+SET r.rating = $rating, r.ts = $ts, r.source = 'api'
+RETURN u.id AS user, i.id AS item, r.rating AS rating, r.ts AS ts

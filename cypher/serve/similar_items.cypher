@@ -1,0 +1,19 @@
+// Items nearest to one item in the active embedding (the `item_embedding` vector index), each with the
+// literal paths the two share: a common neighbour (person, genre, tag, entity ...) or a CO_LIKED link.
+MATCH (i:Item {id: $item})
+WHERE i.embedding IS NOT NULL
+CALL db.index.vector.queryNodes('item_embedding', $k + 1, i.embedding) YIELD node, score
+WITH i, node, score WHERE node <> i
+ORDER BY score DESC LIMIT $k
+CALL (i, node) {
+    MATCH (i)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x)
+          -[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(node)
+    WHERE NOT x:Item AND NOT x:User
+    WITH i, node, a, b, x ORDER BY COUNT { (x)--(:Item) } ASC LIMIT $paths
+    RETURN collect({nodes: [n IN [i, x, node] | {labels: labels(n), id: n.id, name: coalesce(n.name, n.title),
+                                                 title: n.title}],
+                    node_ids: [n IN [i, x, node] | elementId(n)],
+                    rels: [r IN [a, b] | {type: type(r), start: elementId(startNode(r)),
+                                          end: elementId(endNode(r)), properties: properties(r)}]}) AS shared
+}
+RETURN node.id AS id, node.title AS title, score, shared

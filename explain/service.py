@@ -1,0 +1,168 @@
+"""Recommendations with explanations for one user: the serving core behind `kgrec recommend` and the API.
+
+Each request reads the user's current profile from Neo4j (so an interaction posted a moment ago counts,
+without retraining), scores the catalogue with the active model version, and fetches the explanation
+paths of the chosen items in one round trip. The active version is re-read now and then, so a version
+published by the refresh job is picked up without a restart.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kgrec.config import Settings
+from kgrec.explain.paths import explain_items
+from kgrec.graph.connection import Graph
+
+#: the largest k a caller may ask for (documented in the README and the OpenAPI document)
+MAX_K = 100
+MAX_PATHS = 10
+#: seconds between two checks of which model version is active
+VERSION_CHECK_SECONDS = 2.0
+
+
+class NotFound(LookupError):
+    """An unknown user or item (HTTP 404)."""
+
+
+class NoModel(RuntimeError):
+    """No model version is active yet: run `kgrec train` (HTTP 503)."""
+
+
+@dataclass
+class Interaction:
+    item: int
+    rating: float
+    ts: int
+
+
+class RecommendationService:
+    """Thread-safe: one instance serves every request of a process."""
+
+    def __init__(self, graph: Graph, settings: Settings):
+        self.graph = graph
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._model_version: str | None = None
+        self._checked_at = 0.0
+
+    # -- the model ----------------------------------------------------------------------------
+    def model(self) -> Any:
+        """The active version's Recommender, reloaded when another version becomes active."""
+        now = time.monotonic()
+        if self._model is not None and now - self._checked_at < VERSION_CHECK_SECONDS:
+            return self._model
+        rows = self.graph.read("serve/active_version")
+        with self._lock:
+            self._checked_at = now
+            if not rows:
+                raise NoModel("no model version is active yet: run `kgrec train`")
+            version = rows[0]["id"]
+            if version != self._model_version:
+                from kgrec.ranking.recommender import Recommender
+
+                path = Path(rows[0].get("path") or self.settings.models_dir / version)
+                self._model = Recommender.load(path)
+                self._model_version = version
+            return self._model
+
+    @property
+    def model_version(self) -> str | None:
+        return self._model_version
+
+    # -- reads --------------------------------------------------------------------------------
+    def profile(self, user: int) -> list[tuple[int, float, int]]:
+        rows = self.graph.read("serve/profile", user=user)
+        if not rows:
+            raise NotFound(f"user {user} not found")
+        return [(r["item"], r["rating"], r["ts"]) for r in rows if r["item"] is not None]
+
+    def recommend(self, user: int, k: int = 10, paths: int = 3, explain: bool = True,
+                  exclude_seen: bool = True, diversity: float = 0.0, genre: str | None = None) -> dict[str, Any]:
+        """The `kgrec recommend --json` / `GET /users/{id}/recommendations` document."""
+        model = self.model()
+        profile = self.profile(user)
+        scores = np.asarray(model.score_profile(profile), dtype=np.float64).copy()
+        ids = np.asarray(model.item_ids)
+        allowed = np.ones(len(ids), dtype=bool)
+        if exclude_seen and profile:
+            allowed &= ~np.isin(ids, [p[0] for p in profile])
+        if genre is not None:
+            allowed &= np.isin(ids, [r["item"] for r in self.graph.read("serve/genre_items", genre=genre)])
+        order = self._rank(model, scores, allowed, k, diversity)
+        items = [int(ids[i]) for i in order]
+        return self._document(user, model, profile, items, [float(scores[i]) for i in order], paths if explain else 0)
+
+    def explain(self, user: int, item: int, paths: int = 3) -> dict[str, Any]:
+        """The explanations of one item for one user (whatever its rank)."""
+        model = self.model()
+        profile = self.profile(user)
+        ids = np.asarray(model.item_ids)
+        hit = np.flatnonzero(ids == item)
+        score = float(np.asarray(model.score_profile(profile))[hit[0]]) if len(hit) else None
+        doc = self._document(user, model, profile, [item], [score], paths)
+        if not doc["items"]:
+            raise NotFound(f"item {item} not found")
+        return {"user": user, "model_version": doc["model_version"], **doc["items"][0]}
+
+    def _rank(self, model: Any, scores: np.ndarray, allowed: np.ndarray, k: int, diversity: float) -> list[int]:
+        candidates = np.flatnonzero(allowed)
+        if len(candidates) == 0:
+            return []
+        pool = candidates[np.argsort(-scores[candidates], kind="stable")[: max(k * 5, 50) if diversity else k]]
+        if not diversity:
+            return [int(i) for i in pool[:k]]
+        # maximal marginal relevance over the item embeddings: trade score for dissimilarity to what is chosen
+        vectors = np.asarray(model.item_vectors(pool), dtype=np.float64)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        s = scores[pool]
+        s = (s - s.min()) / (s.max() - s.min() + 1e-12)
+        chosen: list[int] = []
+        max_sim = np.zeros(len(pool))
+        for _ in range(min(k, len(pool))):
+            value = (1 - diversity) * s - diversity * max_sim
+            value[chosen] = -np.inf
+            best = int(np.argmax(value))
+            chosen.append(best)
+            max_sim = np.maximum(max_sim, vectors @ vectors[best])
+        return [int(pool[i]) for i in chosen]
+
+    def _document(self, user: int, model: Any, profile: list[tuple[int, float, int]], items: Sequence[int],
+                  scores: Sequence[float | None], paths: int) -> dict[str, Any]:
+        titles: dict[int, str] = {}
+        contributions = {item: model.contributions(profile, item) for item in items} if paths else None
+        explained = explain_items(self.graph, user, items, paths=max(paths, 1), titles=titles,
+                                  contributions=contributions)
+        out = []
+        for item, score in zip(items, scores):
+            if item not in titles:
+                continue
+            entry: dict[str, Any] = {"id": item, "title": titles[item],
+                                     "score": None if score is None else round(score, 6)}
+            if paths:
+                entry["explanations"] = [e.to_dict() for e in explained.get(item, [])][:paths]
+            out.append(entry)
+        return {"user": user, "model_version": getattr(model, "version", self._model_version), "items": out}
+
+    # -- writes -------------------------------------------------------------------------------
+    def add_interaction(self, user: int, interaction: Interaction) -> dict[str, Any]:
+        """Write a rating at once; a new user id creates the user."""
+        rows = self.graph.write("serve/add_interaction", user=user, item=interaction.item,
+                                rating=interaction.rating, ts=interaction.ts)
+        if not rows:
+            raise NotFound(f"item {interaction.item} not found")
+        return rows[0]
+
+    def erase_user(self, user: int) -> int:
+        """Erase the user with their ratings and tags; returns how many relationships went with them."""
+        rows = self.graph.write("serve/erase_user", user=user)
+        if not rows:
+            raise NotFound(f"user {user} not found")
+        return rows[0]["relationships"]
