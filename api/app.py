@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, service: RecommendationService 
     """Build the app. Neo4j need not be up: requests answer 503 until it is, and recover by themselves."""
     settings = settings or Settings.from_env()
     if service is None:
-        service = RecommendationService(Graph.connect(settings, verify=False), settings)
+        service = RecommendationService(Graph.connect(settings, verify=False, fail_fast=True), settings)
     app = Flask("kgrec")
     app.json.sort_keys = False
     app.extensions["kgrec"] = service

@@ -37,18 +37,23 @@ class Graph:
     """A driver plus the database to use. Queries are named ``cypher/`` files or, for the
     ``kgrec cypher`` command only, a statement typed by the user; values always go as parameters."""
 
-    def __init__(self, driver: neo4j.Driver, database: str | None = None):
+    def __init__(self, driver: neo4j.Driver, database: str | None = None, max_retry_time: float = 30.0):
         self.driver = driver
         self.database = database
+        self.max_retry_time = max_retry_time
 
     @classmethod
-    def connect(cls, settings: Settings | None = None, verify: bool = True) -> "Graph":
+    def connect(cls, settings: Settings | None = None, verify: bool = True, fail_fast: bool = False) -> "Graph":
+        """Connect to the configured server. ``fail_fast`` (the API) gives up on an unreachable server
+        within seconds instead of retrying for 30 s, so callers can answer 503 at once."""
         settings = settings or Settings.from_env()
         uri, auth = connection_params(settings)
         # notifications off: queries name relationship types a partial graph may not have yet
-        driver = neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=5.0,
+        driver = neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0 if fail_fast else 5.0,
+                                            connection_acquisition_timeout=5.0 if fail_fast else 60.0,
+                                            max_connection_pool_size=64,
                                             max_connection_lifetime=3600, notifications_min_severity="OFF")
-        graph = cls(driver, settings.neo4j_database)
+        graph = cls(driver, settings.neo4j_database, max_retry_time=1.0 if fail_fast else 30.0)
         if verify:
             graph.verify()
         return graph
@@ -71,6 +76,7 @@ class Graph:
         self.close()
 
     def session(self, **kwargs: Any) -> neo4j.Session:
+        kwargs.setdefault("max_transaction_retry_time", self.max_retry_time)
         return self.driver.session(database=self.database, **kwargs)
 
     # -- named queries -------------------------------------------------------------------------

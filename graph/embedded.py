@@ -147,6 +147,8 @@ class LocalServer:
     def _check_ports_free(self) -> None:
         for name, port in (("Bolt", self.bolt_port), ("HTTP", self.http_port)):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                # as the server will: lingering TIME_WAIT connections of a killed server do not block it
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     sock.bind(("127.0.0.1", port))
                 except OSError:
