@@ -1,0 +1,3 @@
+// Release our lock (only if it is still ours).
+MATCH (l:RefreshLock {name: 'refresh', token: $token})
+DELETE l

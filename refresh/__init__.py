@@ -1,0 +1,1 @@
+"""The scheduled refresh job: new data in, models retrained, a new version published only if not worse."""
