@@ -11,6 +11,11 @@ from collections.abc import Sequence
 # The parts that contribute sub-commands, in the order `kgrec --help` lists them.
 COMMAND_MODULES = [
     "kgrec.graph.commands",
+    "kgrec.ingest.commands",
+    "kgrec.ranking.commands",
+    "kgrec.explain.commands",
+    "kgrec.api.commands",
+    "kgrec.refresh.commands",
     "kgrec.demo",
 ]
 

@@ -23,6 +23,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """kgrec's options. See the README's "Configuration" table for each variable."""
@@ -53,6 +63,21 @@ class Settings:
     api_key: str | None = None
     #: KGREC_SEED: seed for splits and training
     seed: int = 42
+    #: KGREC_COLIKE_MIN_USERS / KGREC_COLIKE_TOP: CO_LIKED needs this many common likers (rating >= 4);
+    #: each item keeps at most this many partners
+    colike_min_users: int = 5
+    colike_top: int = 50
+    #: KGREC_MAX_REJECT_RATE: an ingest exits with code 3 when rejected rows exceed this share of rows read
+    max_reject_rate: float = 0.01
+    #: KGREC_SPACY_MODEL: "auto" (en_core_web_sm if installed, else blank), "blank", or a pipeline name/path
+    spacy_model: str = "auto"
+    #: KGREC_FETCH_BASE_URL: a mirror for `kgrec data fetch` (files at <base>/<host>/<path>); None = publishers
+    fetch_base_url: str | None = None
+    #: KGREC_TRAIN_EPOCHS_SCALE: multiplies every training epoch count (e.g. 0.1 for a smoke run)
+    train_epochs_scale: float = 1.0
+    #: KGREC_TRAIN_THREADS: CPU threads for training (torch, PyKEEN, implicit). Default 1: on the
+    #: 2-core reference machine torch's sparse backward and PyKEEN ran 2-10x slower with 2 threads
+    train_threads: int = 1
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -74,6 +99,13 @@ class Settings:
             batch_size=_int(env, "KGREC_BATCH_SIZE", 5000),
             api_key=env.get("KGREC_API_KEY") or None,
             seed=_int(env, "KGREC_SEED", 42),
+            train_epochs_scale=_float(env, "KGREC_TRAIN_EPOCHS_SCALE", 1.0),
+            train_threads=max(1, _int(env, "KGREC_TRAIN_THREADS", 1)),
+            colike_min_users=_int(env, "KGREC_COLIKE_MIN_USERS", 5),
+            colike_top=_int(env, "KGREC_COLIKE_TOP", 50),
+            max_reject_rate=_float(env, "KGREC_MAX_REJECT_RATE", 0.01),
+            spacy_model=env.get("KGREC_SPACY_MODEL") or "auto",
+            fetch_base_url=env.get("KGREC_FETCH_BASE_URL") or None,
             extra={k: v for k, v in env.items() if k.startswith("KGREC_")},
         )
 

@@ -1,0 +1,2 @@
+// The graph model as Browser draws it: labels and relationship types.
+CALL db.schema.visualization()

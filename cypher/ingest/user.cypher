@@ -1,0 +1,3 @@
+// (:User {id}) nodes. $rows: [{id}]
+UNWIND $rows AS row
+MERGE (:User {id: row.id})

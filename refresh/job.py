@@ -1,0 +1,159 @@
+"""One refresh run: lock, ingest what is new, retrain, evaluate, publish only if not worse, record it.
+
+The active model version keeps serving throughout: a candidate is trained into its own version folder and
+becomes active only by the final atomic switch. A run killed at any point leaves the active version as it
+was; the next run marks the dead run failed and starts over.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kgrec.config import Settings
+from kgrec.graph.connection import Graph
+from kgrec.refresh.lock import RefreshLock
+
+#: a candidate is published unless its test NDCG@10 is below the active version's by more than this
+DEFAULT_TOLERANCE = 0.005
+SOURCE_KINDS = ("movielens", "csv")
+
+
+class RefreshError(RuntimeError):
+    """A refresh that cannot run (bad source, no database); the message says why."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A configured data source: ``movielens:DIR`` (a folder like ../shared/data) or ``csv:DIR`` (a folder
+    with any of items.csv, interactions.csv, links.csv)."""
+
+    kind: str
+    path: Path
+
+    @classmethod
+    def parse(cls, text: str) -> "Source":
+        kind, sep, path = text.partition(":")
+        if not sep or kind not in SOURCE_KINDS or not path:
+            raise RefreshError(f"a source is KIND:PATH with KIND one of {', '.join(SOURCE_KINDS)}; got {text!r}")
+        return cls(kind, Path(path).expanduser())
+
+
+def configured_sources(settings: Settings, given: list[str] | None = None) -> list[Source]:
+    """``given`` (CLI), else KGREC_REFRESH_SOURCES (comma-separated), else the MovieLens data folder."""
+    if given:
+        return [Source.parse(s) for s in given]
+    env = settings.extra.get("KGREC_REFRESH_SOURCES", "")
+    if env.strip():
+        return [Source.parse(s.strip()) for s in env.split(",") if s.strip()]
+    return [Source("movielens", settings.data_dir)] if settings.data_dir.is_dir() else []
+
+
+@dataclass
+class RefreshOutcome:
+    run_id: str
+    status: str  # published | kept | failed
+    version: str | None = None
+    reason: str = ""
+    counts: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run_id, "status": self.status, "version": self.version, "reason": self.reason,
+                "counts": self.counts, "metrics": self.metrics}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _log(message: str) -> None:
+    print(f"[refresh {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], progress: bool) -> dict[str, Any]:
+    """Fold each source into the graph; the ingest writes only new or changed rows (and re-extracts
+    entities only for items whose text changed)."""
+    from kgrec.ingest.csv_source import build_csv_plan
+    from kgrec.ingest.movielens import build_plan
+    from kgrec.ingest.rejects import Rejects
+    from kgrec.ingest.run import ingest_plan
+
+    counts: dict[str, Any] = {}
+    for source in sources:
+        if not source.path.is_dir():
+            raise RefreshError(f"source {source.kind}:{source.path} is not a folder")
+        rejects_file = settings.rejects_dir / f"refresh-{time.strftime('%Y%m%d-%H%M%S')}-{source.kind}.csv"
+        with Rejects(rejects_file) as rejects:
+            if source.kind == "movielens":
+                plan = build_plan(source.path, rejects)
+            else:
+                files = {name: source.path / f"{name}.csv" for name in ("items", "interactions", "links")}
+                present = {k: v for k, v in files.items() if v.exists()}
+                if not present:
+                    raise RefreshError(f"csv source {source.path} has none of items.csv, interactions.csv, links.csv")
+                plan = build_csv_plan(graph, rejects, **present)
+            report = ingest_plan(graph, plan, settings, rejects, progress=progress)
+        written = {s.name: s.written for s in report.steps if getattr(s, "written", 0)}
+        counts[f"{source.kind}:{source.path}"] = {"written": written, "rejects": report.reject_total}
+        _log(f"ingested {source.kind}:{source.path}: {sum(written.values())} rows written, "
+             f"{report.reject_total} rejected")
+    return counts
+
+
+def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: bool = False,
+                tolerance: float = DEFAULT_TOLERANCE, progress: bool = True) -> RefreshOutcome:
+    """One refresh run (see the module doc). Raises RefreshError/GraphUnavailable/LockHeld before it starts."""
+    from kgrec.ranking import training
+
+    chosen = configured_sources(settings, sources)
+    graph = Graph.connect(settings)  # fails fast with a clear message when Neo4j is unreachable
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    try:
+        with RefreshLock(graph, run_id) as lock:
+            graph.write("refresh/mark_interrupted", current=run_id, finished=_now())
+            graph.write("refresh/start_run", id=run_id, started=_now(), host=socket.gethostname(),
+                        pid=os.getpid(), full=full)
+            outcome = RefreshOutcome(run_id, "failed")
+            try:
+                _log(f"run {run_id}: ingest from {', '.join(f'{s.kind}:{s.path}' for s in chosen) or 'no file source'}")
+                outcome.counts = ingest_sources(graph, settings, chosen, progress)
+                _log("training a candidate version" + (" (full retrain)" if full else ""))
+                candidate = training.train_candidate(graph, settings, full=full, progress=progress)
+                outcome.version = candidate.version
+                active = training.active_version(graph)
+                new = candidate.ndcg10
+                old = active.ndcg10 if active else None
+                outcome.metrics = {"candidate_ndcg@10": new, "active_ndcg@10": old, "tolerance": tolerance,
+                                   "active_version": active.version if active else None}
+                if old is not None and new < old - tolerance:
+                    outcome.status = "kept"
+                    outcome.reason = (f"candidate NDCG@10 {new:.4f} is worse than the active version's {old:.4f} "
+                                      f"by more than {tolerance}; keeping {active.version}")
+                    training.discard_candidate(settings, candidate.version)
+                elif not lock.holds():
+                    raise RefreshError("lost the refresh lock before publishing; not publishing")
+                else:
+                    training.publish(graph, settings, candidate.version)
+                    outcome.status = "published"
+                    outcome.reason = (f"candidate NDCG@10 {new:.4f}" +
+                                      (f" vs active {old:.4f}" if old is not None else " (no active version)"))
+            except BaseException as exc:
+                outcome.status = "failed"
+                outcome.reason = f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                graph.write("refresh/finish_run", id=run_id, finished=_now(), status=outcome.status,
+                            counts=json.dumps(outcome.counts, default=str),
+                            metrics=json.dumps(outcome.metrics, default=str), version=outcome.version,
+                            reason=outcome.reason)
+                _log(f"run {run_id}: {outcome.status}. {outcome.reason}")
+            return outcome
+    finally:
+        graph.close()
