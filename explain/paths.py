@@ -7,6 +7,7 @@ Nothing here invents a link; ranking only chooses among the paths Neo4j returned
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,8 +74,21 @@ def node_ref(node: Mapping[str, Any]) -> dict[str, Any]:
     key = KEY_BY_LABEL.get(label, "id")
     value = node.get(key) if key != "name" else node.get("name")
     labels = [label] + sorted(set(node["labels"]) - {label})
-    name = node.get("title") or node.get("name") or (f"User {value}" if label == "User" else str(value))
+    title = node.get("title")
+    name = display_title(title) if title else node.get("name") or (f"User {value}" if label == "User" else str(value))
     return {"labels": labels, "key": key, "value": value, "name": name}
+
+
+_ARTICLES = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|Les|Le|La|L'|Il|Das|Der|Die|El|Los|Las)(?P<tail> \(.*\))?$")
+
+
+def display_title(title: str) -> str:
+    """MovieLens files titles as "Shawshank Redemption, The"; people read "The Shawshank Redemption"."""
+    match = _ARTICLES.match(title)
+    if not match:
+        return title
+    sep = "" if match["article"].endswith("'") else " "
+    return f"{match['article']}{sep}{match['rest']}{match['tail'] or ''}"
 
 
 def candidate_path(c: Candidate) -> dict[str, Any]:
@@ -90,10 +104,36 @@ def _public_properties(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if not isinstance(v, (list, dict)) or k == "users"}
 
 
-def fetch_candidates(graph: Graph, user: int, items: Sequence[int], min_rating: float = 4.0,
+#: shared nodes with more links than this are matched from the user's liked items (see paths.cypher)
+BROAD_DEGREE = 200
+#: how many of the user's liked items (best rated, then newest) broad nodes are matched against
+LIKED_SCAN = 100
+
+
+@dataclass(frozen=True)
+class Likes:
+    """Where a user's explanations can start: liked item ids (best-rated, newest first) and own tags."""
+
+    liked: list[int]
+    tags: list[str]
+
+    @classmethod
+    def from_profile(cls, profile: Sequence[tuple[int, float, int]], tags: Sequence[str],
+                     min_rating: float = 4.0) -> "Likes":
+        ranked = sorted((p for p in profile if p[1] >= min_rating), key=lambda p: (-p[1], -p[2]))
+        return cls([p[0] for p in ranked], list(tags))
+
+    @classmethod
+    def read(cls, graph: Graph, user: int, min_rating: float = 4.0) -> "Likes":
+        rows = graph.read("explain/user_likes", user=user, min_rating=min_rating)
+        return cls(rows[0]["liked"], rows[0]["tags"]) if rows else cls([], [])
+
+
+def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes,
                      per_item: int = 30) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """Candidate paths for every item, and the items' titles, in one round trip (UNWIND)."""
-    rows = graph.read("explain/paths", user=user, items=list(items), min_rating=min_rating, per_item=per_item)
+    rows = graph.read("explain/paths", user=user, items=list(items), liked=likes.liked, tags=likes.tags,
+                      per_item=per_item, broad=BROAD_DEGREE, scan=LIKED_SCAN)
     candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
     return candidates, {row["item"]: row["title"] for row in rows}
 
@@ -227,10 +267,12 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
 
 def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3, min_rating: float = 4.0,
                   contributions: Mapping[int, Mapping[int, float]] | None = None,
-                  titles: dict[int, str] | None = None) -> dict[int, list[Explanation]]:
-    """The top ``paths`` explanations for each item (in the order given), fetched in one round trip.
-    Items missing from the graph are left out; pass ``titles`` to receive the items' titles."""
-    candidates, found = fetch_candidates(graph, user, items, min_rating=min_rating, per_item=max(30, paths * 10))
+                  titles: dict[int, str] | None = None, likes: Likes | None = None) -> dict[int, list[Explanation]]:
+    """The top ``paths`` explanations for each item (in the order given), fetched in one round trip
+    (plus one to read the user's likes unless ``likes`` is given). Items missing from the graph are left
+    out; pass ``titles`` to receive the items' titles."""
+    likes = likes if likes is not None else Likes.read(graph, user, min_rating)
+    candidates, found = fetch_candidates(graph, user, items, likes, per_item=max(30, paths * 10))
     if titles is not None:
         titles.update(found)
     return select(candidates, [i for i in items if i in found], paths, contributions)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.config import Settings
-from kgrec.explain.paths import explain_items
+from kgrec.explain.paths import Likes, explain_items
 from kgrec.graph.connection import Graph
 
 #: the largest k a caller may ask for (documented in the README and the OpenAPI document)
@@ -33,6 +33,14 @@ class NotFound(LookupError):
 
 class NoModel(RuntimeError):
     """No model version is active yet: run `kgrec train` (HTTP 503)."""
+
+
+class Profile(list):
+    """A user's (item, rating, ts) ratings, as the model scores them, plus their own tags."""
+
+    def __init__(self, ratings: list[tuple[int, float, int]], tags: list[str]):
+        super().__init__(ratings)
+        self.tags = tags
 
 
 @dataclass
@@ -78,11 +86,12 @@ class RecommendationService:
         return self._model_version
 
     # -- reads --------------------------------------------------------------------------------
-    def profile(self, user: int) -> list[tuple[int, float, int]]:
+    def profile(self, user: int) -> "Profile":
         rows = self.graph.read("serve/profile", user=user)
         if not rows:
             raise NotFound(f"user {user} not found")
-        return [(r["item"], r["rating"], r["ts"]) for r in rows if r["item"] is not None]
+        ratings = [(int(i), float(r), int(t or 0)) for i, r, t in rows[0]["ratings"]]
+        return Profile(ratings, rows[0]["tags"])
 
     def recommend(self, user: int, k: int = 10, paths: int = 3, explain: bool = True,
                   exclude_seen: bool = True, diversity: float = 0.0, genre: str | None = None) -> dict[str, Any]:
@@ -134,12 +143,17 @@ class RecommendationService:
             max_sim = np.maximum(max_sim, vectors @ vectors[best])
         return [int(pool[i]) for i in chosen]
 
-    def _document(self, user: int, model: Any, profile: list[tuple[int, float, int]], items: Sequence[int],
+    def _document(self, user: int, model: Any, profile: Profile, items: Sequence[int],
                   scores: Sequence[float | None], paths: int) -> dict[str, Any]:
         titles: dict[int, str] = {}
-        contributions = {item: model.contributions(profile, item) for item in items} if paths else None
-        explained = explain_items(self.graph, user, items, paths=max(paths, 1), titles=titles,
-                                  contributions=contributions)
+        explained = {}
+        if paths:
+            contributions = {item: model.contributions(profile, item) for item in items}
+            explained = explain_items(self.graph, user, items, paths=paths, titles=titles,
+                                      contributions=contributions,
+                                      likes=Likes.from_profile(profile, profile.tags, model.positive_rating))
+        else:
+            titles = {r["item"]: r["title"] for r in self.graph.read("serve/titles", items=list(items))}
         out = []
         for item, score in zip(items, scores):
             if item not in titles:
@@ -147,7 +161,7 @@ class RecommendationService:
             entry: dict[str, Any] = {"id": item, "title": titles[item],
                                      "score": None if score is None else round(score, 6)}
             if paths:
-                entry["explanations"] = [e.to_dict() for e in explained.get(item, [])][:paths]
+                entry["explanations"] = [e.to_dict() for e in explained.get(item, [])]
             out.append(entry)
         return {"user": user, "model_version": getattr(model, "version", self._model_version), "items": out}
 

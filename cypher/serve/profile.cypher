@@ -1,5 +1,4 @@
-// A user's current ratings, read at request time (one row of nulls for a user without ratings; none
-// for an unknown user).
+// A user's current ratings and own tags, read at request time. No row for an unknown user.
 MATCH (u:User {id: $user})
-OPTIONAL MATCH (u)-[r:RATED]->(i:Item)
-RETURN i.id AS item, r.rating AS rating, r.ts AS ts
+RETURN [(u)-[r:RATED]->(i:Item) | [i.id, r.rating, r.ts]] AS ratings,
+       COLLECT { MATCH (u)-[t:TAGGED]->() RETURN DISTINCT t.tag } AS tags
