@@ -1,1 +1,1 @@
-"""Embeddings learned from the graph: PyKEEN knowledge-graph embeddings and a PyTorch Geometric GNN."""
+"""Embedding models learned from the graph: LightGCN (PyTorch Geometric) and KG embeddings (PyKEEN)."""

@@ -1,1 +1,1 @@
-"""Ranking: baselines, the hybrid ranker, evaluation, and model versions."""
+"""Ranking: the temporal split, metrics, baselines, the hybrid blend, training, evaluation and serving."""

@@ -1,0 +1,2 @@
+// Dropped before it is recreated with another dimension.
+DROP INDEX item_embedding IF EXISTS

@@ -1,0 +1,167 @@
+"""Tuning on validation and the evaluation report (`kgrec evaluate --json`).
+
+Every model is scored on the same split and the same users: ranking the whole catalogue minus what
+the user rated before the evaluated period, with that history folded in (validation: the training
+period; test: training + validation periods).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from kgrec.config import Settings
+from kgrec.graph.connection import Graph
+from kgrec.ranking.dataset import Dataset
+from kgrec.ranking.hybrid import KG_COMPONENTS, BlendParams, Components, blend, score_histories, tune_weights
+from kgrec.ranking.metrics import EvalSet, bootstrap_ratio, evaluate, ndcg_at_k
+from kgrec.ranking.split import TEST, TRAIN, VAL, Split
+
+Log = Callable[[str], None]
+
+#: what a user would pick instead of kgrec (the 1.10x target is against the best of these)
+USER_BASELINES = ("popularity", "itemknn", "mf", "cypher_cf")
+#: the single models the hybrid must match or beat
+COMPONENT_MODELS = ("lightgcn", "pykeen", "ease")
+ABLATIONS = {"hybrid_no_pykeen": ("kge",), "hybrid_no_kg": KG_COMPONENTS}
+CYPHER_CF_NEIGHBOURS = 30  # chosen once on validation among 20/30/50/100 (ml-latest-small)
+
+
+@dataclass
+class Tuned:
+    params: BlendParams
+    ablations: dict[str, dict[str, float]]
+    validation: dict[str, float]
+    baseline_params: dict[str, dict[str, Any]]
+    fitted: dict[str, Any] = field(default_factory=dict)
+
+
+def _histories(data: Dataset, split: Split, *parts: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    return split.matrix(data, *parts, values="ratings"), split.matrix(data, *parts, values="ts")
+
+
+def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Log) -> Tuned:
+    """Profile weighting and blend weights of the hybrid (and of its ablations), plus the
+    baselines' hyper-parameters, all by validation NDCG@10."""
+    from kgrec.ranking.baselines import tune_als, tune_itemknn
+
+    train_m = split.matrix(data, TRAIN)
+    val = EvalSet.build(train_m, split.targets(data, VAL))
+    hist_r, hist_t = _histories(data, split, TRAIN)
+    objective = lambda s: ndcg_at_k(s, val)  # noqa: E731
+    best: tuple[float, BlendParams | None, dict[str, np.ndarray] | None] = (-1.0, None, None)
+    for half_life in config.half_lives:
+        for disliked in config.disliked_weights:
+            params = BlendParams(half_life=half_life, disliked_weight=disliked)
+            parts = score_histories(comp, params, hist_r[val.users], hist_t[val.users], config.split.positive_rating)
+            weights, score = tune_weights(parts, objective, fixed={"ease": 1.0}, start=params.weights)
+            log(f"  half-life {half_life:g}, disliked x{disliked:g}: val ndcg@10 {score:.4f} {_fmt(weights)}")
+            if score > best[0]:
+                best = (score, BlendParams(weights=weights, half_life=half_life, disliked_weight=disliked), parts)
+    score, params, parts = best
+    assert params is not None and parts is not None
+    validation = {"hybrid": round(score, 5)}
+    ablations: dict[str, dict[str, float]] = {}
+    for name, dropped in ABLATIONS.items():
+        weights, s = tune_weights(parts, objective, fixed={"ease": 1.0, **{d: 0.0 for d in dropped}},
+                                  start=params.weights)
+        ablations[name] = weights
+        validation[name] = round(s, 5)
+        log(f"  {name}: val ndcg@10 {s:.4f} {_fmt(weights)}")
+    for name, s in (("ease", parts["ease"]), ("lightgcn", comp.lightgcn.score(val.history[val.users])),
+                    ("pykeen", comp.kge.score(val.history[val.users])), ("popularity", parts["popularity"])):
+        validation[name] = round(objective(s), 5)
+    log("  item-kNN:")
+    knn, knn_params, knn_val = tune_itemknn(train_m, val, log)
+    log("  implicit ALS:")
+    als, als_params, als_val = tune_als(train_m, val, config.split.seed, config.threads, log)
+    validation.update(itemknn=round(knn_val, 5), mf=round(als_val, 5))
+    return Tuned(params, ablations, validation, {"itemknn": knn_params, "mf": als_params},
+                 fitted={"itemknn": knn, "mf": als})
+
+
+def _fmt(weights: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:g}" for k, v in weights.items())
+
+
+def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings, tuned: Tuned | None = None,
+                       log: Log = lambda m: None) -> dict[str, Any]:
+    """The report of one model directory on its own split's test users: every model's metrics,
+    the hybrid's ablations, NDCG@k curves and the bootstrap interval of hybrid / best baseline.
+    Without ``graph`` the Cypher CF baseline is skipped."""
+    from kgrec.ranking.baselines import ALS, cypher_cf_scores, user_cutoffs
+    from kgrec.ranking.itemmodels import ItemKNN, Popularity
+    from kgrec.ranking.modelstore import load_components, read_manifest
+
+    manifest = read_manifest(directory)
+    data = Dataset.load(directory)
+    from kgrec.ranking.split import SplitConfig
+
+    split = Split(SplitConfig(**manifest["config"]["split"]), np.load(directory / "split.npy"))
+    comp = load_components(directory)
+    params = BlendParams(**manifest["blend"])
+    positive = float(manifest["positive_rating"])
+    train_m = split.matrix(data, TRAIN)
+    history = split.matrix(data, TRAIN, VAL)
+    test = EvalSet.build(history, split.targets(data, TEST))
+    hist_r, hist_t = _histories(data, split, TRAIN, VAL)
+
+    if tuned is not None:
+        knn, als = tuned.fitted["itemknn"], tuned.fitted["mf"]
+        validation = tuned.validation
+    else:
+        knn = ItemKNN.fit(train_m, **manifest["baselines"]["itemknn"])
+        als = ALS.fit(train_m, seed=split.config.seed, threads=settings.train_threads, **manifest["baselines"]["mf"])
+        validation = manifest.get("validation", {})
+
+    parts = score_histories(comp, params, hist_r[test.users], hist_t[test.users], positive)
+    row = {int(u): n for n, u in enumerate(test.users)}
+    pick = lambda m: (lambda rows: m[[row[int(r)] for r in rows]])  # noqa: E731 - rows are test users
+    scorers: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "hybrid": pick(blend(parts, params.weights)),
+        **{name: pick(blend(parts, w)) for name, w in manifest["ablations"].items()},
+        "lightgcn": lambda rows: comp.lightgcn.score(history[rows]),
+        "pykeen": lambda rows: comp.kge.score(history[rows]),
+        "ease": lambda rows: comp.ease.score(history[rows]),
+        "popularity": lambda rows: Popularity(comp.popularity).score(history[rows]),
+        "itemknn": lambda rows: knn.score(history[rows]),
+        "mf": lambda rows: als.score(history[rows]),
+    }
+    if graph is not None:
+        log(f"  cypher_cf: querying Neo4j for {len(test.users)} users …")
+        cutoffs = user_cutoffs(data, split.mask(TRAIN, VAL))
+        cf = cypher_cf_scores(graph, data, test.users, cutoffs, neighbours=CYPHER_CF_NEIGHBOURS)
+        scorers["cypher_cf"] = pick(cf)
+    results = {name: evaluate(fn, test) for name, fn in scorers.items()}
+    models = {name: r.summary() for name, r in results.items()}
+    for name, r in models.items():
+        log(f"  {name:18s} ndcg@10 {r['ndcg@10']:.4f}  recall@20 {r['recall@20']:.4f}  auc {r['auc']:.4f}")
+
+    present = [b for b in USER_BASELINES if b in models]
+    best = max(present, key=lambda b: models[b]["ndcg@10"])
+    ndcg = {name: r.per_user["ndcg@10"] for name, r in results.items()}
+    comparison = {
+        "best_baseline": best,
+        "hybrid_vs_best_baseline": bootstrap_ratio(ndcg["hybrid"], ndcg[best], seed=split.config.seed),
+        "ratios_to_best_baseline": {n: round(models[n]["ndcg@10"] / max(models[best]["ndcg@10"], 1e-12), 4) for n in models},
+        "targets": {
+            "hybrid_ge_1.10x_best_baseline": models["hybrid"]["ndcg@10"] >= 1.10 * models[best]["ndcg@10"],
+            **{f"hybrid_ge_{m}": models["hybrid"]["ndcg@10"] >= models[m]["ndcg@10"] for m in COMPONENT_MODELS},
+            "pykeen_carries_weight_test": models["hybrid"]["ndcg@10"] > models["hybrid_no_pykeen"]["ndcg@10"],
+            "pykeen_carries_weight_val": validation.get("hybrid", 0) > validation.get("hybrid_no_pykeen", 0),
+        },
+    }
+    return {
+        "version": manifest["version"],
+        "split": {**split.sizes(data), "evaluated_test_users": int(len(test.users))},
+        "models": models,
+        "validation_ndcg@10": validation,
+        "comparison": comparison,
+        "blend": asdict(params),
+        "kge_model": manifest.get("kge_model"),
+        "ndcg_curve": {name: [round(float(x), 5) for x in r.ndcg_curve] for name, r in results.items()},
+    }

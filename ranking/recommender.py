@@ -1,0 +1,197 @@
+"""Serving: score a user's current profile (read from Neo4j at request time) against the catalogue.
+
+Nothing about a user is stored in the model: every term folds the profile in (see hybrid.py), so a
+rating posted a second ago and a brand-new user with three ratings both work without retraining.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kgrec.ranking.dataset import Dataset
+from kgrec.ranking.hybrid import COMPONENTS, BlendParams, Components, blend, profile_weights
+from kgrec.ranking.modelstore import load_components, read_manifest
+
+Profile = Sequence[tuple[int, float, int]]  # (item id, rating, ts epoch seconds)
+
+
+class UnknownItem(KeyError):
+    """The item id is not in this model's catalogue."""
+
+
+@dataclass
+class Recommender:
+    version: str
+    item_ids: np.ndarray          # external ids in index order
+    components: Components
+    params: BlendParams
+    positive_rating: float
+    embeddings: np.ndarray        # (n_items, d) float32, L2-normalised; zero rows = no embedding
+    attr_index: dict[str, int]    # "Label:key" -> attribute index
+    attr_relations: dict[str, str]  # "Label:key" -> the relation it is most often reached by
+
+    @classmethod
+    def load(cls, model_dir: Path | str) -> "Recommender":
+        model_dir = Path(model_dir)
+        manifest = read_manifest(model_dir)
+        data = Dataset.load(model_dir)
+        rel_counts: dict[str, dict[str, int]] = {}
+        for a, r in zip(data.fact_attrs.tolist(), data.fact_relations.tolist()):
+            counts = rel_counts.setdefault(data.attr_keys[a], {})
+            counts[data.relations[r]] = counts.get(data.relations[r], 0) + 1
+        return cls(
+            version=manifest["version"],
+            item_ids=data.item_ids,
+            components=load_components(model_dir),
+            params=BlendParams(**manifest["blend"]),
+            positive_rating=float(manifest["positive_rating"]),
+            embeddings=np.load(model_dir / "item_embeddings.npy"),
+            attr_index={k: n for n, k in enumerate(data.attr_keys)},
+            attr_relations={k: max(c, key=c.get) for k, c in rel_counts.items()},
+        )
+
+    # -- profiles ------------------------------------------------------------------------------
+    def _profile(self, profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(item indexes, weights, external ids) of the profile items this model knows."""
+        if len(profile) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.float32), empty
+        ids = np.fromiter((p[0] for p in profile), dtype=np.int64, count=len(profile))
+        ratings = np.fromiter((p[1] for p in profile), dtype=np.float32, count=len(profile))
+        ts = np.fromiter((p[2] or 0 for p in profile), dtype=np.int64, count=len(profile))
+        pos = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
+        known = self.item_ids[pos] == ids
+        w = profile_weights(ratings[known], ts[known], self.params, self.positive_rating)
+        return pos[known], w, ids[known]
+
+    def _parts(self, items: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+        names = [n for n in COMPONENTS if self.params.weights.get(n)]
+        return self.components.score_one(items, w, names)
+
+    def score_profile(self, profile: Profile) -> np.ndarray:
+        """The hybrid score of every catalogue item (``item_ids`` order) for this profile.
+        An empty profile gets the popularity prior alone."""
+        items, w, _ = self._profile(profile)
+        if len(items) == 0:
+            return self.components.score_one(items, w, ["popularity"])["popularity"]
+        return blend(self._parts(items, w), self.params.weights)
+
+    def recommend(self, profile: Profile, k: int = 10, exclude: set[int] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best items, without the profile's items and ``exclude``; best first."""
+        if k <= 0:
+            return []
+        scores = self.score_profile(profile).astype(np.float64)
+        drop = {int(p[0]) for p in profile} | set(exclude or ())
+        if drop:
+            ids = np.fromiter(drop, dtype=np.int64)
+            pos = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
+            scores[pos[self.item_ids[pos] == ids]] = -np.inf
+        k = min(k, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((self.item_ids[top], -scores[top]))][:k]
+        return [(int(self.item_ids[i]), float(scores[i])) for i in top]
+
+    def contributions(self, profile: Profile, item_id: int) -> dict[int, float]:
+        """How much each profile item adds to ``item_id``'s blended score. The EASE, LightGCN and
+        KG-attribute terms are sums over the profile, so each item's share is exact; the PyKEEN term
+        is not, so its share is the score drop when that item leaves the profile."""
+        target = self.index_of(item_id)
+        items, w, ids = self._profile(profile)
+        out = np.zeros(len(items), dtype=np.float64)
+        if len(items) == 0:
+            return {}
+        comp, weights = self.components, self.params.weights
+        raw: dict[str, np.ndarray] = {}
+        if weights.get("ease"):
+            e = comp.ease
+            pos = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
+            col = np.searchsorted(e.items, target)
+            vals = np.zeros(len(items))
+            if col < len(e.items) and e.items[col] == target:
+                hit = e.items[pos] == items
+                vals[hit] = e.B[pos[hit], col] * w[hit]
+            raw["ease"] = vals
+        if weights.get("lightgcn"):
+            emb = comp.lightgcn.item_emb
+            raw["lightgcn"] = w * (emb[items] @ emb[target]) / max(float(w.sum()), 1e-9)
+        if weights.get("kgattr"):
+            m = comp.kgattr.matrix
+            raw["kgattr"] = w * np.asarray((m[items] @ m[target].T).todense()).ravel()
+        for name, vals in raw.items():
+            out += weights[name] * vals / self._scale(name, items, w)
+        if weights.get("kge"):
+            out += weights["kge"] * comp.kge.leave_one_out(items, w, target) / self._scale("kge", items, w)
+        return {int(i): float(v) for i, v in zip(ids, out)}
+
+    def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
+        """The standard deviation the term was divided by when this profile was scored."""
+        c = self.components
+        raw = {"ease": lambda: c.ease.score_items(items, w),
+               "lightgcn": lambda: c.lightgcn.item_emb @ c.lightgcn.fold_in(items, w),
+               "kge": lambda: c.kge.score_profile(items, w),
+               "kgattr": lambda: c.kgattr.score_profile(items, w)}[name]()
+        return max(float(np.asarray(raw, dtype=np.float32).std()), 1e-6)
+
+    # -- items ---------------------------------------------------------------------------------
+    def index_of(self, item_id: int) -> int:
+        pos = int(np.searchsorted(self.item_ids, item_id))
+        if pos >= len(self.item_ids) or self.item_ids[pos] != item_id:
+            raise UnknownItem(item_id)
+        return pos
+
+    def item_vectors(self, indexes: np.ndarray) -> np.ndarray:
+        """The published embeddings of catalogue positions ``indexes`` (zero rows: no embedding)."""
+        return self.embeddings[np.asarray(indexes, dtype=np.int64)]
+
+    def similar_items(self, item_id: int, k: int = 10) -> list[tuple[int, float]]:
+        """Nearest items by cosine of the published embeddings (the in-memory twin of the vector index)."""
+        v = self.embeddings[self.index_of(item_id)]
+        if not v.any() or k <= 0:
+            return []
+        sims = self.embeddings @ v
+        sims[self.index_of(item_id)] = -np.inf
+        sims[~self.embeddings.any(1)] = -np.inf
+        k = min(k, int(np.isfinite(sims).sum()))
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        top = top[np.lexsort((self.item_ids[top], -sims[top]))][:k]
+        return [(int(self.item_ids[i]), float(sims[i])) for i in top]
+
+    def popular(self, k: int = 10) -> list[tuple[int, float]]:
+        """The items most interacted with in training, with their interaction counts."""
+        counts = self.components.popularity
+        top = np.lexsort((self.item_ids, -counts))[:max(k, 0)]
+        return [(int(self.item_ids[i]), float(counts[i])) for i in top]
+
+    def score_new_item(self, profile: Profile, attributes: Iterable[str | tuple[str, str]]) -> float:
+        """The hybrid score, on the scale of ``score_profile``, of an item that is not in the model
+        (added after training) known only by its attribute nodes: keys like ``"Genre:Comedy"`` or
+        ``"Person:david-fincher"``, optionally as ``(relation, key)`` pairs. Its KG-attribute vector
+        and its PyKEEN embedding (from its neighbours' embeddings) are scored against the profile;
+        the collaborative terms have no evidence and give it the catalogue average. Unknown
+        attribute keys are ignored; with none known it gets the average."""
+        pairs = [(a if isinstance(a, tuple) else (self.attr_relations.get(a, ""), a)) for a in attributes]
+        known = [(r, self.attr_index[k]) for r, k in pairs if k in self.attr_index]
+        items, w, _ = self._profile(profile)
+        if not known or len(items) == 0:
+            return 0.0
+        attrs = np.array([a for _, a in known])
+        rels = [r or self.attr_relations.get(k, "") for (r, _), (_, k) in zip(known, pairs)]
+        c, weights, total = self.components, self.params.weights, 0.0
+        if weights.get("kgattr"):
+            cat = c.kgattr.score_profile(items, w)
+            s = c.kgattr.score_item(c.kgattr.item_vector(attrs), items, w)
+            total += weights["kgattr"] * (s - cat.mean()) / max(float(cat.std()), 1e-6)
+        emb = c.kge.item_from_attributes(attrs, rels) if weights.get("kge") else None
+        if emb is not None:
+            q = c.kge.query(items, w)
+            cat = c.kge.score_query(q)
+            probe = type(c.kge)(c.kge.model, emb[None, :], np.array([True]), c.kge.attr_emb, c.kge.attr_known, c.kge.relation_emb)
+            s = float(probe.score_query(q)[0])
+            total += weights["kge"] * (s - cat.mean()) / max(float(cat.std()), 1e-6)
+        if weights.get("popularity"):
+            cat = np.log1p(c.popularity)
+            total += weights["popularity"] * (0.0 - cat.mean()) / max(float(cat.std()), 1e-6)
+        return float(total)

@@ -1,0 +1,97 @@
+"""One per-user temporal split shared by every model.
+
+Each user's interactions are ordered by time (ties broken by a seeded shuffle); the last
+``test_share`` form the test set, the ``val_share`` before them the validation set, the rest the
+training set. Positives (the items a model should find) are ratings >= ``positive_rating``:
+MovieLens users rate most of what they watch, and 4+ stars is the usual "liked it" line.
+Training uses every training-period rating as an implicit interaction (a watched-and-rated movie
+is a signal even when the rating is low); the KG "likes" relation uses positives only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from kgrec.ranking.dataset import Dataset
+
+TRAIN, VAL, TEST = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    val_share: float = 0.1
+    test_share: float = 0.2
+    positive_rating: float = 4.0
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Split:
+    """``part[k]`` says whether interaction k of the dataset is TRAIN, VAL or TEST."""
+
+    config: SplitConfig
+    part: np.ndarray  # int8 per interaction
+
+    @classmethod
+    def temporal(cls, data: Dataset, config: SplitConfig) -> "Split":
+        if not (0 < config.test_share < 1 and 0 <= config.val_share < 1 and config.val_share + config.test_share < 1):
+            raise ValueError(f"split shares must be in (0, 1) and sum below 1, got {config}")
+        n = len(data.users)
+        tiebreak = np.random.default_rng(config.seed).permutation(n)
+        order = np.lexsort((tiebreak, data.ts, data.users))  # by user, then time, then seeded tie-break
+        users = data.users[order]
+        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+        counts = np.diff(np.r_[starts, n])
+        # position of each (sorted) interaction inside its user's history, counted from the end
+        from_end = np.repeat(starts + counts, counts) - np.arange(n) - 1
+        n_test = np.maximum(np.rint(counts * config.test_share), 1).astype(np.int64)
+        n_val = np.rint(counts * config.val_share).astype(np.int64)
+        if config.val_share > 0:
+            n_val = np.maximum(n_val, 1)
+        # users with too few interactions keep at least one for training
+        n_test = np.minimum(n_test, np.maximum(counts - 1, 0))
+        n_val = np.minimum(n_val, np.maximum(counts - 1 - n_test, 0))
+        t = np.repeat(n_test, counts)
+        v = np.repeat(n_val, counts)
+        part_sorted = np.where(from_end < t, TEST, np.where(from_end < t + v, VAL, TRAIN)).astype(np.int8)
+        part = np.empty(n, dtype=np.int8)
+        part[order] = part_sorted
+        return cls(config, part)
+
+    def mask(self, *parts: int) -> np.ndarray:
+        return np.isin(self.part, parts)
+
+    def matrix(self, data: Dataset, *parts: int, values: str = "ones") -> sp.csr_matrix:
+        """users x items matrix of the interactions in ``parts``; values 'ones', 'ratings' or 'ts'."""
+        m = self.mask(*parts)
+        vals = {"ones": np.ones(m.sum(), dtype=np.float32), "ratings": data.ratings[m],
+                "ts": data.ts[m].astype(np.float64)}[values]
+        mat = sp.csr_matrix((vals, (data.users[m], data.items[m])), shape=(data.n_users, data.n_items))
+        mat.sum_duplicates()
+        return mat
+
+    def targets(self, data: Dataset, part: int) -> sp.csr_matrix:
+        """users x items, 1 where the user rated the item >= positive_rating in ``part``."""
+        m = (self.part == part) & (data.ratings >= self.config.positive_rating)
+        t = sp.csr_matrix((np.ones(m.sum(), dtype=np.float32), (data.users[m], data.items[m])),
+                          shape=(data.n_users, data.n_items))
+        t.sum_duplicates()
+        t.data[:] = 1
+        return t
+
+    def sizes(self, data: Dataset) -> dict[str, int | float]:
+        pos = data.ratings >= self.config.positive_rating
+        out: dict[str, int | float] = {
+            "users": data.n_users, "items": data.n_items, "interactions": len(data.users),
+            "val_share": self.config.val_share, "test_share": self.config.test_share,
+            "positive_rating": self.config.positive_rating, "seed": self.config.seed,
+        }
+        for name, p in (("train", TRAIN), ("val", VAL), ("test", TEST)):
+            m = self.part == p
+            out[f"{name}_interactions"] = int(m.sum())
+            out[f"{name}_positives"] = int((m & pos).sum())
+            out[f"{name}_users"] = int(len(np.unique(data.users[m & pos]))) if p != TRAIN else int(len(np.unique(data.users[m])))
+        out["kg_facts"] = len(data.fact_items)
+        return out

@@ -1,0 +1,260 @@
+"""`kgrec train`: read the graph, split, train every model, tune the blend on validation,
+evaluate on test, write a versioned model directory, then publish (embeddings + ModelVersion).
+
+The three steps stay separate so the refresh job can train a candidate, compare its report with
+the active version's, and publish only if it is not worse:
+``version = train(graph, settings)`` -> ``read_report(...)`` -> ``publish(graph, settings, version)``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from kgrec.config import Settings
+from kgrec.embeddings.kge import INTERACTIONS, KGEConfig
+from kgrec.embeddings.lightgcn import LightGCNConfig
+from kgrec.graph.connection import Graph
+from kgrec.ranking.split import SplitConfig
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of one training run (stored in the manifest); mutable so callers can flip
+    ``progress`` or an epoch count before training."""
+
+    split: SplitConfig = field(default_factory=SplitConfig)
+    lightgcn: LightGCNConfig = field(default_factory=LightGCNConfig)
+    kge: KGEConfig = field(default_factory=KGEConfig)
+    kge_candidates: tuple[str, ...] = INTERACTIONS
+    kge_select_epochs: int = 3      # short run per candidate; the best on validation trains on
+    ease_l2: float = 300.0
+    ease_min_count: int = 2
+    half_lives: tuple[float, ...] = (0.0, 100.0)  # profile recency options tried on validation
+    disliked_weights: tuple[float, ...] = (0.5, 0.25)
+    threads: int = 2
+    progress: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings, quick: bool = False) -> "TrainConfig":
+        """Seeds from KGREC_SEED, epochs scaled by KGREC_TRAIN_EPOCHS_SCALE (``quick``: x0.1 and a
+        single KGE candidate, for tests and smoke runs), threads from KGREC_TRAIN_THREADS."""
+        if not settings.train_epochs_scale > 0:
+            raise ValueError(f"KGREC_TRAIN_EPOCHS_SCALE must be positive, got {settings.train_epochs_scale}")
+        scale = settings.train_epochs_scale * (0.1 if quick else 1.0)
+        seed = settings.seed
+        base = cls()
+        lg = replace(base.lightgcn, seed=seed, epochs=max(1, round(base.lightgcn.epochs * scale)))
+        kg = replace(base.kge, seed=seed, epochs=max(1, round(base.kge.epochs * scale)))
+        return replace(base, split=replace(base.split, seed=seed), lightgcn=lg, kge=kg,
+                       kge_candidates=(base.kge.model,) if quick else base.kge_candidates,
+                       kge_select_epochs=max(1, round(base.kge_select_epochs * scale)),
+                       half_lives=(0.0,) if quick else base.half_lives,
+                       threads=settings.train_threads)
+
+    def describe(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("progress")
+        return d
+
+
+def _stage(log: Log, message: str) -> float:
+    log(message)
+    return time.perf_counter()
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="epoch", disable=not enabled, file=sys.stderr, leave=False)
+
+
+def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, log: Log = _stderr) -> str:
+    """Train every model on the graph's current data and write ``models_dir/<version>/`` (with its
+    evaluation report). Nothing in Neo4j changes: see :func:`publish`. Returns the version id."""
+    import torch
+
+    from kgrec.embeddings.kge import KGETrainer, Triples, use_pystow_home
+    from kgrec.embeddings.lightgcn import train_lightgcn
+    from kgrec.ranking import evaluation
+    from kgrec.ranking.graphdata import load_dataset
+    from kgrec.ranking.hybrid import Components
+    from kgrec.ranking.itemmodels import EASE, Popularity
+    from kgrec.ranking.kgterm import AttributeModel
+    from kgrec.ranking.metrics import EvalSet, ndcg_at_k
+    from kgrec.ranking.modelstore import new_version_id, save_components, version_dir, write_manifest
+    from kgrec.ranking.split import TRAIN, VAL, Split
+
+    config = config or TrainConfig.from_settings(settings)
+    use_pystow_home(settings.pystow_home)
+    torch.set_num_threads(config.threads)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    t = _stage(log, "reading interactions and knowledge-graph facts from Neo4j …")
+    data = load_dataset(graph)
+    timings["load"] = time.perf_counter() - t
+    split = Split.temporal(data, config.split)
+    log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} ratings, {len(data.fact_items)} facts "
+        f"({data.n_attrs} attributes); split {json.dumps({k: v for k, v in split.sizes(data).items() if k.endswith('interactions')})}")
+    train_m = split.matrix(data, TRAIN)
+    val = EvalSet.build(train_m, split.targets(data, VAL))
+    if len(val.users) == 0:
+        raise ValueError("no validation positives: too few ratings (or none >= "
+                         f"{config.split.positive_rating}) to tune anything")
+
+    t = _stage(log, "EASE, popularity, KG attribute term …")
+    ease = EASE.fit(train_m, l2=config.ease_l2, min_count=config.ease_min_count)
+    popularity = Popularity.fit(train_m).counts
+    kgattr = AttributeModel.fit(data.n_items, data.n_attrs, data.fact_items, data.fact_attrs)
+    timings["ease_kgattr"] = time.perf_counter() - t
+
+    t = _stage(log, f"LightGCN ({config.lightgcn.epochs} epochs) …")
+    with _bar(config.lightgcn.epochs, "LightGCN", config.progress) as bar:
+        def lg_progress(epoch: int, loss: float) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+        lightgcn = train_lightgcn(train_m, config.lightgcn, lg_progress)
+    timings["lightgcn"] = time.perf_counter() - t
+    log(f"  LightGCN val ndcg@10 {ndcg_at_k(lightgcn.score(val.history[val.users]), val):.4f}")
+
+    t = _stage(log, f"PyKEEN: choosing among {', '.join(config.kge_candidates)} on validation …")
+    likes = split.mask(TRAIN) & (data.ratings >= config.split.positive_rating)
+    triples = Triples.build(data.users[likes], data.items[likes], data.fact_items, data.fact_relations,
+                            data.fact_attrs, data.relations, data.n_items, data.n_attrs, data.n_users,
+                            config.kge.min_attr_items)
+    best: tuple[float, Any, str] = (-1.0, None, "")
+    kge_val: dict[str, float] = {}
+    for name in config.kge_candidates:
+        trainer = KGETrainer(triples, replace(config.kge, model=name))
+        epochs = min(config.kge_select_epochs, config.kge.epochs)
+        with _bar(epochs, f"PyKEEN {name}", config.progress) as bar:
+            trainer.train(epochs, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
+        score = ndcg_at_k(trainer.export().score(val.history[val.users]), val)
+        kge_val[name] = round(score, 5)
+        log(f"  {name}: val ndcg@10 {score:.4f} after {epochs} epochs")
+        if score > best[0]:
+            best = (score, trainer, name)
+    trainer, kge_name = best[1], best[2]
+    rest = config.kge.epochs - trainer.epochs_done
+    with _bar(rest, f"PyKEEN {kge_name}", config.progress) as bar:
+        trainer.train(rest, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
+    kge = trainer.export()
+    timings["pykeen"] = time.perf_counter() - t
+    log(f"  PyKEEN {kge_name} ({config.kge.epochs} epochs) val ndcg@10 {ndcg_at_k(kge.score(val.history[val.users]), val):.4f}")
+
+    components = Components(ease, lightgcn, kge, kgattr, popularity)
+    t = _stage(log, "tuning the blend and fitting the baselines on validation …")
+    tuned = evaluation.tune_all(data, split, components, config, log)
+    timings["tuning"] = time.perf_counter() - t
+
+    version = new_version_id()
+    directory = version_dir(settings.models_dir, version)
+    tmp = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    data.save(tmp)
+    np.save(tmp / "split.npy", split.part)
+    save_components(tmp, components)
+    np.save(tmp / "item_embeddings.npy", published_embeddings(components, train_m))
+    write_manifest(tmp, version, tuned.params, config.split.positive_rating, {
+        "config": config.describe(), "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
+        "ablations": {k: v for k, v in tuned.ablations.items()}, "baselines": tuned.baseline_params,
+    })
+    t = _stage(log, "evaluating every model on the test users …")
+    report = evaluation.evaluate_directory(tmp, graph, settings, tuned=tuned, log=log)
+    timings["evaluation"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - started
+    report["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+    from kgrec.ranking.modelstore import write_report
+    write_report(tmp, report)
+    tmp.rename(directory)
+    log(f"model version {version} written to {directory} in {timings['total']:.0f} s")
+    return version
+
+
+def published_embeddings(comp, train_m) -> np.ndarray:
+    """The item vectors written to Neo4j for "similar items": the L2-normalised LightGCN vector
+    (items with training interactions only; for others it is noise) beside the L2-normalised
+    PyKEEN vector (real and imaginary parts), the whole row normalised; cosine on it averages the
+    collaborative and the knowledge-graph similarity. Items neither model knows get a zero row."""
+    seen = np.asarray((train_m > 0).sum(0)).ravel() > 0
+    lg = _unit(comp.lightgcn.item_emb) * seen[:, None]
+    ke = comp.kge.item_emb
+    ke = np.concatenate([ke.real, ke.imag], 1) if np.iscomplexobj(ke) else ke
+    ke = _unit(ke.astype(np.float32)) * comp.kge.item_known[:, None]
+    return _unit(np.concatenate([lg, ke], 1).astype(np.float32))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.where(n > 0, x / np.maximum(n, 1e-12), 0).astype(np.float32)
+
+
+def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) -> None:
+    """Write the version's item embeddings to Neo4j (``Item.embedding`` + the ``item_embedding``
+    vector index), record its ``(:ModelVersion)`` and make it the only active one."""
+    from kgrec.graph import cypher
+    from kgrec.ranking.dataset import Dataset
+    from kgrec.ranking.modelstore import read_manifest, read_report, version_dir
+
+    directory = version_dir(settings.models_dir, version)
+    read_manifest(directory)
+    data = Dataset.load(directory)
+    emb = np.load(directory / "item_embeddings.npy")
+    report = read_report(directory)
+    rows = ({"id": int(i), "embedding": v.tolist()} for i, v in zip(data.item_ids, emb) if v.any())
+    written = sum(graph.write_batches("models/set_item_embeddings", rows, 1000, version=version))
+    graph.write("models/clear_stale_embeddings", version=version)
+    ensure_vector_index(graph, emb.shape[1])
+    graph.write("models/create_version", id=version, created=datetime.now(timezone.utc).isoformat(),
+                metrics=json.dumps(summary_metrics(report)), path=str(directory))
+    activate(graph, version)
+    log(f"published {version}: {written} item embeddings, vector index {VECTOR_INDEX}, active")
+
+
+VECTOR_INDEX = "item_embedding"
+
+
+def ensure_vector_index(graph: Graph, dimensions: int) -> None:
+    """(Re)create the vector index when it is missing or its dimension changed."""
+    from kgrec.graph import cypher
+
+    rows = graph.read("models/vector_index_info", index=VECTOR_INDEX)
+    if rows and int(rows[0]["dimensions"] or 0) == dimensions:
+        return
+    if rows:
+        graph.write("models/drop_vector_index")
+    graph.write("models/create_vector_index", dimensions=int(dimensions))
+    graph.run_statements([cypher.load("models/await_indexes")])
+
+
+def summary_metrics(report: dict[str, Any]) -> dict[str, Any]:
+    """What the ModelVersion node keeps: every model's test metrics and the headline comparison."""
+    return {"models": report.get("models", {}), "comparison": report.get("comparison", {}),
+            "split": report.get("split", {})}
+
+
+def activate(graph: Graph, version: str) -> None:
+    rows = graph.write("models/activate_version", id=version)
+    if not rows:
+        raise KeyError(f"no ModelVersion {version!r} in the graph")
+
+
+def train_and_publish(graph: Graph, settings: Settings, config: TrainConfig | None = None, log: Log = _stderr) -> str:
+    """Train every model, then publish and activate the new version; returns its id."""
+    version = train(graph, settings, config, log)
+    publish(graph, settings, version, log)
+    return version
