@@ -55,6 +55,14 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
                                                              "default": 0}, "0 = by score; 1 = most varied"),
                                genre],
                 "responses": _responses({"$ref": "#/components/schemas/Recommendations"}, "200", "400", "404")}},
+            "/users/{user_id}/recommendations/cypher-cf": {"get": {
+                "summary": "Neo4j's example collaborative-filtering query alone (the hand-written alternative)",
+                "parameters": [user, k],
+                "responses": _responses({"type": "object", "required": ["user", "items"], "properties": {
+                    "user": _ID, "items": {"type": "array", "items": {"type": "object",
+                                                                      "required": ["id", "score"], "properties": {
+                        "id": _ID, "title": {"type": "string", "nullable": True},
+                        "score": {"type": "integer"}}}}}}, "200", "400", "404")}},
             "/users/{user_id}/explanations/{item_id}": {"get": {
                 "summary": "the explanation paths of one item for one user",
                 "parameters": [user, item, _param("paths", "query", {"type": "integer", "minimum": 1,

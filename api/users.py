@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 from kgrec.api.app import service
 from kgrec.api.errors import BadRequest
 from kgrec.api.params import bool_arg, float_arg, int_arg, json_object, parse_id, str_arg
-from kgrec.explain.service import MAX_K, MAX_PATHS, Interaction
+from kgrec.explain.service import MAX_K, MAX_PATHS, Interaction, NotFound
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -29,6 +29,17 @@ def recommendations(user_id: str) -> Response:
         genre=str_arg(args, "genre"),
     )
     return jsonify(doc)
+
+
+@bp.get("/<user_id>/recommendations/cypher-cf")
+def cypher_cf(user_id: str) -> Response:
+    """The hand-written alternative (Neo4j's example collaborative-filtering query), for comparison."""
+    user = parse_id(user_id, "user")
+    k = int_arg(request.args, "k", 10, 1, MAX_K)
+    svc = service()
+    if not svc.graph.read("serve/user_exists", user=user):
+        raise NotFound(f"user {user} not found")
+    return jsonify(user=user, items=svc.graph.read("serve/cypher_cf", user=user, k=k))
 
 
 @bp.get("/<user_id>/explanations/<item_id>")

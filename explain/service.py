@@ -105,9 +105,15 @@ class RecommendationService:
             allowed &= ~np.isin(ids, [p[0] for p in profile])
         if genre is not None:
             allowed &= np.isin(ids, [r["item"] for r in self.graph.read("serve/genre_items", genre=genre)])
-        order = self._rank(model, scores, allowed, k, diversity)
-        items = [int(ids[i]) for i in order]
-        return self._document(user, model, profile, items, [float(scores[i]) for i in order], paths if explain else 0)
+        explaining = explain and paths > 0
+        # explanation-aware: rank twice as many, then prefer those the graph can explain (stable by score)
+        pool = self._rank(model, scores, allowed, 2 * k if explaining else k, diversity)
+        items = [int(ids[i]) for i in pool]
+        doc = self._document(user, model, profile, items, [float(scores[i]) for i in pool], paths if explaining else 0)
+        if explaining:
+            doc["items"].sort(key=lambda entry: not entry["explanations"])
+        doc["items"] = doc["items"][:k]
+        return doc
 
     def explain(self, user: int, item: int, paths: int = 3) -> dict[str, Any]:
         """The explanations of one item for one user (whatever its rank)."""
@@ -148,7 +154,7 @@ class RecommendationService:
         titles: dict[int, str] = {}
         explained = {}
         if paths:
-            contributions = {item: model.contributions(profile, item) for item in items}
+            contributions = {item: _contributions(model, profile, item) for item in items}
             explained = explain_items(self.graph, user, items, paths=paths, titles=titles,
                                       contributions=contributions,
                                       likes=Likes.from_profile(profile, profile.tags, model.positive_rating))
@@ -180,3 +186,13 @@ class RecommendationService:
         if not rows:
             raise NotFound(f"user {user} not found")
         return rows[0]["relationships"]
+
+
+def _contributions(model: Any, profile: Profile, item: int) -> dict[int, float]:
+    """Per-liked-item contributions to the score; none for an item the model has not seen (new since training)."""
+    from kgrec.ranking.recommender import UnknownItem
+
+    try:
+        return model.contributions(profile, item)
+    except UnknownItem:
+        return {}

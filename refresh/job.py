@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import time
 import uuid
@@ -107,10 +108,40 @@ def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], prog
     return counts
 
 
+@dataclass
+class VersionScore:
+    version: str
+    ndcg10: float
+
+
+def hybrid_ndcg(metrics: dict[str, Any]) -> float:
+    """The headline number a version is judged by: the hybrid's test NDCG@10."""
+    return float(metrics["models"]["hybrid"]["ndcg@10"])
+
+
+def train_candidate(graph: Graph, settings: Settings, progress: bool) -> VersionScore:
+    """Train every model into a new version folder (nothing in Neo4j changes) and read its test score."""
+    from kgrec.ranking.modelstore import read_report, version_dir
+    from kgrec.ranking.training import TrainConfig, train
+
+    config = TrainConfig.from_settings(settings)
+    config.progress = progress
+    version = train(graph, settings, config, log=_log)
+    return VersionScore(version, hybrid_ndcg(read_report(version_dir(settings.models_dir, version))))
+
+
+def active_version(graph: Graph) -> VersionScore | None:
+    rows = graph.read("models/active_version")
+    if not rows:
+        return None
+    return VersionScore(rows[0]["id"], hybrid_ndcg(json.loads(rows[0]["metrics"])))
+
+
 def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: bool = False,
                 tolerance: float = DEFAULT_TOLERANCE, progress: bool = True) -> RefreshOutcome:
     """One refresh run (see the module doc). Raises RefreshError/GraphUnavailable/LockHeld before it starts."""
     from kgrec.ranking import training
+    from kgrec.ranking.modelstore import version_dir
 
     chosen = configured_sources(settings, sources)
     graph = Graph.connect(settings)  # fails fast with a clear message when Neo4j is unreachable
@@ -125,9 +156,9 @@ def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: b
                 _log(f"run {run_id}: ingest from {', '.join(f'{s.kind}:{s.path}' for s in chosen) or 'no file source'}")
                 outcome.counts = ingest_sources(graph, settings, chosen, progress)
                 _log("training a candidate version" + (" (full retrain)" if full else ""))
-                candidate = training.train_candidate(graph, settings, full=full, progress=progress)
+                candidate = train_candidate(graph, settings, progress)
                 outcome.version = candidate.version
-                active = training.active_version(graph)
+                active = active_version(graph)
                 new = candidate.ndcg10
                 old = active.ndcg10 if active else None
                 outcome.metrics = {"candidate_ndcg@10": new, "active_ndcg@10": old, "tolerance": tolerance,
@@ -136,11 +167,11 @@ def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: b
                     outcome.status = "kept"
                     outcome.reason = (f"candidate NDCG@10 {new:.4f} is worse than the active version's {old:.4f} "
                                       f"by more than {tolerance}; keeping {active.version}")
-                    training.discard_candidate(settings, candidate.version)
+                    shutil.rmtree(version_dir(settings.models_dir, candidate.version), ignore_errors=True)
                 elif not lock.holds():
                     raise RefreshError("lost the refresh lock before publishing; not publishing")
                 else:
-                    training.publish(graph, settings, candidate.version)
+                    training.publish(graph, settings, candidate.version, log=_log)
                     outcome.status = "published"
                     outcome.reason = (f"candidate NDCG@10 {new:.4f}" +
                                       (f" vs active {old:.4f}" if old is not None else " (no active version)"))

@@ -1,0 +1,1 @@
+MATCH (u:User {id: $user}) RETURN u.id AS id
