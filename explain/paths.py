@@ -39,10 +39,13 @@ class Explanation:
     shared: dict[str, Any] | None
     weight: float
     contribution: float | None = None
+    shared_degree: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {"text": self.text, "kind": self.kind, "path": self.path, "liked_item": self.liked_item,
                "weight": round(self.weight, 4)}
+        if self.shared_degree is not None:
+            out["shared_degree"] = self.shared_degree
         if self.contribution is not None:
             out["contribution"] = round(float(self.contribution), 6)
         return out
@@ -256,7 +259,8 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
             local_liked[c.liked_id] += 1
             picked.append(Explanation(kind=kind, text=render(c, kind), path=candidate_path(c),
                                       liked_item=c.liked_id, shared=node_ref(c.nodes[2]) if len(c.nodes) == 4 else None,
-                                      weight=adjusted(best), contribution=share))
+                                      weight=adjusted(best), contribution=share,
+                                      shared_degree=c.degree if len(c.nodes) == 4 else None))
         for e in picked:
             used_kinds[e.kind] += 1
             if e.liked_item is not None:
