@@ -24,6 +24,10 @@ LABEL_ORDER = ["User", "Movie", "Item", "Person", "Genre", "Country", "Keyword",
                "Entity"]
 #: the kinds whose shared node is specific (person, tag, keyword, entity) rather than broad (genre, country)
 SPECIFIC_KINDS = {"director", "actor", "person", "keyword", "tag", "entity", "studio", "your_tag", "attribute"}
+#: how telling each kind of link is, beside its rarity: a shared director or your own tag says more than a
+#: free-text tag of other users
+KIND_PRIOR = {"director": 1.6, "your_tag": 1.4, "person": 1.3, "actor": 1.1, "co_liked": 1.0, "keyword": 0.9,
+              "entity": 0.9, "studio": 0.9, "attribute": 0.9, "tag": 0.75, "genre": 1.0, "country": 1.0}
 #: how much a repeated kind / liked item is discounted when varying the explanations of a top-k list
 DIVERSITY_PENALTY = 0.7
 
@@ -55,8 +59,7 @@ class Explanation:
 class Candidate:
     via: str
     nodes: list[dict[str, Any]]
-    rels: list[dict[str, Any]]
-    node_ids: list[str]
+    rels: list[dict[str, Any]]  # start/end index into nodes
     degree: int
     rating: float | None
     ts: int | None
@@ -77,8 +80,10 @@ def node_ref(node: Mapping[str, Any]) -> dict[str, Any]:
     key = KEY_BY_LABEL.get(label, "id")
     value = node.get(key) if key != "name" else node.get("name")
     labels = [label] + sorted(set(node["labels"]) - {label})
-    title = node.get("title")
-    name = display_title(title) if title else node.get("name") or (f"User {value}" if label == "User" else str(value))
+    title = node.get("title") if label in ("Movie", "Item") else None
+    name = node.get("name") or node.get("title")
+    name = display_title(title or name) if label in ("Movie", "Item") and (title or name) else \
+        name or (f"User {value}" if label == "User" else str(value))
     return {"labels": labels, "key": key, "value": value, "name": name}
 
 
@@ -95,10 +100,9 @@ def display_title(title: str) -> str:
 
 
 def candidate_path(c: Candidate) -> dict[str, Any]:
-    index = {element_id: i for i, element_id in enumerate(c.node_ids)}
     return {
         "nodes": [node_ref(n) for n in c.nodes],
-        "relationships": [{"type": r["type"], "start": index[r["start"]], "end": index[r["end"]],
+        "relationships": [{"type": r["type"], "start": r["start"], "end": r["end"],
                            "properties": _public_properties(r["properties"])} for r in c.rels],
     }
 
@@ -108,9 +112,9 @@ def _public_properties(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: shared nodes with more links than this are matched from the user's liked items (see paths.cypher)
-BROAD_DEGREE = 200
+BROAD_DEGREE = 30
 #: how many of the user's liked items (best rated, then newest) broad nodes are matched against
-LIKED_SCAN = 100
+LIKED_SCAN = 30
 
 
 @dataclass(frozen=True)
@@ -133,10 +137,10 @@ class Likes:
 
 
 def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes,
-                     per_item: int = 30) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+                     per_kind: int = 3) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """Candidate paths for every item, and the items' titles, in one round trip (UNWIND)."""
     rows = graph.read("explain/paths", user=user, items=list(items), liked=likes.liked, tags=likes.tags,
-                      per_item=per_item, broad=BROAD_DEGREE, scan=LIKED_SCAN)
+                      per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN)
     candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
     return candidates, {row["item"]: row["title"] for row in rows}
 
@@ -236,7 +240,8 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
             recency = 0.5 + 0.5 * math.pow(0.5, age_days / recency_half_life_days)
             share = contrib.get(c.liked_id) if c.liked_id is not None else None
             model = 1.0 + max(share or 0.0, 0.0) * 10.0 if share is not None else 1.0
-            scored.append((specificity(c) * rating_factor * recency * model, kind, c, share))
+            scored.append((KIND_PRIOR.get(kind, 1.0) * specificity(c) * rating_factor * recency * model, kind, c,
+                           share))
         picked: list[Explanation] = []
         seen_paths: set[tuple[str, ...]] = set()
         local_kinds: Counter[str] = Counter()
@@ -251,7 +256,7 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
             best = max(scored, key=adjusted)
             scored.remove(best)
             weight, kind, c, share = best
-            key = tuple(c.node_ids)
+            key = tuple(f"{n['labels']}{n.get('id')}{n.get('name')}" for n in c.nodes)
             if key in seen_paths:
                 continue
             seen_paths.add(key)
@@ -276,7 +281,7 @@ def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3,
     (plus one to read the user's likes unless ``likes`` is given). Items missing from the graph are left
     out; pass ``titles`` to receive the items' titles."""
     likes = likes if likes is not None else Likes.read(graph, user, min_rating)
-    candidates, found = fetch_candidates(graph, user, items, likes, per_item=max(30, paths * 10))
+    candidates, found = fetch_candidates(graph, user, items, likes, per_kind=max(3, paths))
     if titles is not None:
         titles.update(found)
     return select(candidates, [i for i in items if i in found], paths, contributions)

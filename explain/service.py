@@ -106,12 +106,17 @@ class RecommendationService:
         if genre is not None:
             allowed &= np.isin(ids, [r["item"] for r in self.graph.read("serve/genre_items", genre=genre)])
         explaining = explain and paths > 0
-        # explanation-aware: rank twice as many, then prefer those the graph can explain (stable by score)
         pool = self._rank(model, scores, allowed, 2 * k if explaining else k, diversity)
-        items = [int(ids[i]) for i in pool]
-        doc = self._document(user, model, profile, items, [float(scores[i]) for i in pool], paths if explaining else 0)
-        if explaining:
-            doc["items"].sort(key=lambda entry: not entry["explanations"])
+        doc = self._document(user, model, profile, [int(ids[i]) for i in pool[:k]],
+                             [float(scores[i]) for i in pool[:k]], paths if explaining else 0)
+        missing = [entry for entry in doc["items"] if explaining and not entry["explanations"]]
+        if missing and len(pool) > k:
+            # explanation-aware: items the graph cannot explain give way to the next explainable ones
+            extra = self._document(user, model, profile, [int(ids[i]) for i in pool[k:]],
+                                   [float(scores[i]) for i in pool[k:]], paths)
+            explained = [e for e in doc["items"] if e["explanations"]]
+            spare = [e for e in extra["items"] if e["explanations"]]
+            doc["items"] = explained + spare[:len(missing)] + missing
         doc["items"] = doc["items"][:k]
         return doc
 

@@ -1,6 +1,7 @@
 // Candidate explanation paths (at most 3 hops) from one user to each of several items, in one round trip.
 // $user: User.id; $items: [Item.id]; $min_rating: the rating from which an item counts as liked;
-// $per_item: candidates kept per item (Python ranks them again, with contributions and diversity);
+// $per_kind: candidates kept per item and kind of link (Python ranks them again, with contributions and
+// diversity);
 // $liked: the user's liked item ids, best-rated and newest first (the caller has the profile already);
 // $tags: the user's own tags; $broad: a shared node with more links than this (a genre, a country) is
 // matched from the user's side, against the first $scan liked items.
@@ -48,17 +49,21 @@ OPTIONAL CALL (u, item) {
     RETURN 'your_tag' AS via, [u, tagged, tag, item] AS nodes, [t, h, h2] AS rels,
            COUNT { (tag)<-[:HAS_TAG]-() } AS degree, null AS rating, t.ts AS ts, tagged.id AS liked_id
 }
-WITH item, via, nodes, rels, degree, rating, ts, liked_id
-// a provisional order (specific shared nodes, high and recent ratings first) so the cut keeps the best ones
-ORDER BY item.id, CASE via WHEN 'shared' THEN 1.0 / log(2.0 + degree) ELSE 0.5 END * coalesce(rating, 4.5) DESC,
+WITH item, via, nodes, rels, degree, rating, ts, liked_id,
+     CASE WHEN via IS NULL THEN null ELSE via + ':' + type(last(rels)) END AS kind
+// a provisional order inside each kind of link (specific shared nodes, high and recent ratings first), and
+// at most $per_kind candidates of each kind, so a flood of one kind (many rare tags) cannot crowd out another
+ORDER BY item.id, kind, CASE via WHEN 'shared' THEN 1.0 / log(2.0 + degree) ELSE 1.0 END * coalesce(rating, 4.5) DESC,
          ts DESC
+WITH item, kind, collect(CASE WHEN via IS NOT NULL THEN {via: via, nodes: nodes, rels: rels, degree: degree,
+                        rating: rating, ts: ts, liked_id: liked_id} END)[..$per_kind] AS top
 // OPTIONAL CALL keeps items without any path (one row of nulls), so every item's title comes back
-WITH item, collect(CASE WHEN via IS NOT NULL THEN {via: via, nodes: nodes, rels: rels, degree: degree,
-                        rating: rating, ts: ts, liked_id: liked_id} END)[..$per_item] AS top
+WITH item, [c IN collect(top) WHERE size(c) > 0 | c] AS groups
+WITH item, reduce(all = [], g IN groups | all + g) AS top
 RETURN item.id AS item, item.title AS title,
        [c IN top | {via: c.via, degree: c.degree, rating: c.rating, ts: c.ts, liked_id: c.liked_id,
-                    nodes: [n IN c.nodes | {labels: labels(n), id: n.id, name: coalesce(n.name, n.title),
-                                            title: n.title}],
-                    node_ids: [n IN c.nodes | elementId(n)],
-                    rels: [r IN c.rels | {type: type(r), start: elementId(startNode(r)),
-                                          end: elementId(endNode(r)), properties: properties(r)}]}] AS candidates
+                    nodes: [n IN c.nodes | {labels: labels(n), id: n.id, name: coalesce(n.title, n.name)}],
+                    rels: [r IN c.rels | {type: type(r), properties: properties(r),
+                                          start: [i IN range(0, size(c.nodes) - 1) WHERE c.nodes[i] = startNode(r)][0],
+                                          end: [i IN range(0, size(c.nodes) - 1) WHERE c.nodes[i] = endNode(r)][0]}]}]
+         AS candidates

@@ -10,10 +10,10 @@ CALL (i, node) {
           -[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(node)
     WHERE NOT x:Item AND NOT x:User
     WITH i, node, a, b, x ORDER BY COUNT { (x)--(:Item) } ASC LIMIT $paths
-    RETURN collect({nodes: [n IN [i, x, node] | {labels: labels(n), id: n.id, name: coalesce(n.name, n.title),
-                                                 title: n.title}],
-                    node_ids: [n IN [i, x, node] | elementId(n)],
-                    rels: [r IN [a, b] | {type: type(r), start: elementId(startNode(r)),
-                                          end: elementId(endNode(r)), properties: properties(r)}]}) AS shared
+    WITH [i, x, node] AS nodes, [a, b] AS rels
+    RETURN collect({nodes: [n IN nodes | {labels: labels(n), id: n.id, name: coalesce(n.title, n.name)}],
+                    rels: [r IN rels | {type: type(r), properties: properties(r),
+                                        start: [k IN range(0, 2) WHERE nodes[k] = startNode(r)][0],
+                                        end: [k IN range(0, 2) WHERE nodes[k] = endNode(r)][0]}]}) AS shared
 }
 RETURN node.id AS id, node.title AS title, score, shared
