@@ -136,11 +136,18 @@ class Likes:
         return cls(rows[0]["liked"], rows[0]["tags"]) if rows else cls([], [])
 
 
-def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes,
-                     per_kind: int = 3) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
-    """Candidate paths for every item, and the items' titles, in one round trip (UNWIND)."""
+def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes, per_kind: int = 3,
+                     chosen: Sequence[Mapping[str, Any]] = (), discover: Sequence[int] | None = None,
+                     new_liked: Sequence[int] | None = None) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+    """Candidate paths for every item, and the items' titles, in one round trip (UNWIND).
+
+    Without ``chosen`` (explain/shared.py) the shared nodes of every item are discovered in Cypher;
+    with it, only those of ``discover`` (items unknown to the in-memory index) and those reached from
+    ``new_liked`` (liked items it does not know)."""
     rows = graph.read("explain/paths", user=user, items=list(items), liked=likes.liked, tags=likes.tags,
-                      per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN)
+                      per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN, chosen=list(chosen),
+                      discover=list(items) if discover is None else list(discover),
+                      new_liked=likes.liked if new_liked is None else list(new_liked))
     candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
     return candidates, {row["item"]: row["title"] for row in rows}
 
@@ -276,12 +283,14 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
 
 def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3, min_rating: float = 4.0,
                   contributions: Mapping[int, Mapping[int, float]] | None = None,
-                  titles: dict[int, str] | None = None, likes: Likes | None = None) -> dict[int, list[Explanation]]:
+                  titles: dict[int, str] | None = None, likes: Likes | None = None,
+                  **plan: Any) -> dict[int, list[Explanation]]:
     """The top ``paths`` explanations for each item (in the order given), fetched in one round trip
     (plus one to read the user's likes unless ``likes`` is given). Items missing from the graph are left
-    out; pass ``titles`` to receive the items' titles."""
+    out; pass ``titles`` to receive the items' titles, and ``plan`` (SharedIndex.plan) to skip the
+    discovery of shared nodes in Cypher."""
     likes = likes if likes is not None else Likes.read(graph, user, min_rating)
-    candidates, found = fetch_candidates(graph, user, items, likes, per_kind=max(3, paths))
+    candidates, found = fetch_candidates(graph, user, items, likes, per_kind=max(3, paths), **plan)
     if titles is not None:
         titles.update(found)
     return select(candidates, [i for i in items if i in found], paths, contributions)

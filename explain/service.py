@@ -58,6 +58,7 @@ class RecommendationService:
         self.settings = settings
         self._lock = threading.Lock()
         self._model: Any = None
+        self._shared: Any = None  # SharedIndex of the active model: shared nodes found in memory
         self._model_version: str | None = None
         self._checked_at = 0.0
 
@@ -77,7 +78,10 @@ class RecommendationService:
                 from kgrec.ranking.recommender import Recommender
 
                 path = Path(rows[0].get("path") or self.settings.models_dir / version)
+                from kgrec.explain.shared import SharedIndex
+
                 self._model = Recommender.load(path)
+                self._shared = SharedIndex.load(path)
                 self._model_version = version
             return self._model
 
@@ -159,10 +163,12 @@ class RecommendationService:
         titles: dict[int, str] = {}
         explained = {}
         if paths:
-            contributions = {item: _contributions(model, profile, item) for item in items}
+            contributions = _contributions(model, profile, items)
+            likes = Likes.from_profile(profile, profile.tags, model.positive_rating)
+            plan = self._shared.plan(items, likes.liked, {i: (r, t) for i, r, t in profile},
+                                     per_kind=max(3, paths)) if self._shared is not None else {}
             explained = explain_items(self.graph, user, items, paths=paths, titles=titles,
-                                      contributions=contributions,
-                                      likes=Likes.from_profile(profile, profile.tags, model.positive_rating))
+                                      contributions=contributions, likes=likes, **plan)
         else:
             titles = {r["item"]: r["title"] for r in self.graph.read("serve/titles", items=list(items))}
         out = []
@@ -193,11 +199,18 @@ class RecommendationService:
         return rows[0]["relationships"]
 
 
-def _contributions(model: Any, profile: Profile, item: int) -> dict[int, float]:
-    """Per-liked-item contributions to the score; none for an item the model has not seen (new since training)."""
+def _contributions(model: Any, profile: Profile, items: Sequence[int]) -> dict[int, dict[int, float]]:
+    """Per-liked-item contributions to each item's score; none for an item the model has not seen (new
+    since training)."""
+    known = [i for i in items if _knows(model, i)]
+    return model.contributions_many(profile, known) if known else {}
+
+
+def _knows(model: Any, item: int) -> bool:
     from kgrec.ranking.recommender import UnknownItem
 
     try:
-        return model.contributions(profile, item)
+        model.index_of(item)
+        return True
     except UnknownItem:
-        return {}
+        return False

@@ -98,11 +98,22 @@ class Recommender:
         """How much each profile item adds to ``item_id``'s blended score. The EASE, LightGCN and
         KG-attribute terms are sums over the profile, so each item's share is exact; the PyKEEN term
         is not, so its share is the score drop when that item leaves the profile."""
-        target = self.index_of(item_id)
+        return self.contributions_many(profile, [item_id])[item_id]
+
+    def contributions_many(self, profile: Profile, item_ids: Sequence[int]) -> dict[int, dict[int, float]]:
+        """``contributions`` of several items: the per-term scales (a catalogue scoring each) are
+        computed once per profile rather than once per item."""
+        targets = [self.index_of(i) for i in item_ids]
         items, w, ids = self._profile(profile)
-        out = np.zeros(len(items), dtype=np.float64)
         if len(items) == 0:
-            return {}
+            return {i: {} for i in item_ids}
+        names = [n for n in ("ease", "lightgcn", "kgattr", "kge") if self.params.weights.get(n)]
+        scales = {n: self._scale(n, items, w) for n in names}
+        return {i: self._contributions(items, w, ids, t, scales) for i, t in zip(item_ids, targets)}
+
+    def _contributions(self, items: np.ndarray, w: np.ndarray, ids: np.ndarray, target: int,
+                       scales: dict[str, float]) -> dict[int, float]:
+        out = np.zeros(len(items), dtype=np.float64)
         comp, weights = self.components, self.params.weights
         raw: dict[str, np.ndarray] = {}
         if weights.get("ease"):
@@ -121,9 +132,9 @@ class Recommender:
             m = comp.kgattr.matrix
             raw["kgattr"] = w * np.asarray((m[items] @ m[target].T).todense()).ravel()
         for name, vals in raw.items():
-            out += weights[name] * vals / self._scale(name, items, w)
+            out += weights[name] * vals / scales[name]
         if weights.get("kge"):
-            out += weights["kge"] * comp.kge.leave_one_out(items, w, target) / self._scale("kge", items, w)
+            out += weights["kge"] * comp.kge.leave_one_out(items, w, target) / scales["kge"]
         return {int(i): float(v) for i, v in zip(ids, out)}
 
     def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
