@@ -103,6 +103,17 @@ class Graph:
             self.run_text(query, {**params, "rows": batch}, write=True)
             yield len(batch)
 
+    def write_together(self, steps: Sequence[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+        """Run several named queries in ONE managed write transaction (all or nothing, and readers see
+        either none or all of it); returns each query's rows, in order."""
+        queries = [(cypher.load(name), params) for name, params in steps]
+
+        def work(tx: neo4j.ManagedTransaction) -> list[list[dict[str, Any]]]:
+            return [[record.data() for record in tx.run(query, params)] for query, params in queries]
+
+        with self.session() as session:
+            return session.execute_write(work)
+
     def stream(self, name: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Stream the rows of a large read without holding them all (one transaction)."""
         with self.session(default_access_mode=neo4j.READ_ACCESS) as session:

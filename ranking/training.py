@@ -205,8 +205,12 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) -> None:
     """Write the version's item embeddings to Neo4j (``Item.embedding`` + the ``item_embedding``
-    vector index), record its ``(:ModelVersion)`` and make it the only active one."""
-    from kgrec.graph import cypher
+    vector index), record its ``(:ModelVersion)`` and make it the only active one.
+
+    The embeddings, the removal of stale ones, the version node and the activation are ONE write
+    transaction, so a reader sees either the old version with its vectors or the new one with its
+    vectors, never a mix (the vector index is updated by that same commit). Only the index DDL, which
+    cannot share a transaction with data, runs before it, and is a no-op while the dimension is unchanged."""
     from kgrec.ranking.dataset import Dataset
     from kgrec.ranking.modelstore import read_manifest, read_report, version_dir
 
@@ -215,14 +219,18 @@ def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) 
     data = Dataset.load(directory)
     emb = np.load(directory / "item_embeddings.npy")
     report = read_report(directory)
-    rows = ({"id": int(i), "embedding": v.tolist()} for i, v in zip(data.item_ids, emb) if v.any())
-    written = sum(graph.write_batches("models/set_item_embeddings", rows, 1000, version=version))
-    graph.write("models/clear_stale_embeddings", version=version)
+    rows = [{"id": int(i), "embedding": v.tolist()} for i, v in zip(data.item_ids, emb) if v.any()]
     ensure_vector_index(graph, emb.shape[1])
-    graph.write("models/create_version", id=version, created=datetime.now(timezone.utc).isoformat(),
-                metrics=json.dumps(summary_metrics(report)), path=str(directory))
-    activate(graph, version)
-    log(f"published {version}: {written} item embeddings, vector index {VECTOR_INDEX}, active")
+    results = graph.write_together([
+        ("models/set_item_embeddings", {"rows": rows, "version": version}),
+        ("models/clear_stale_embeddings", {"version": version}),
+        ("models/create_version", {"id": version, "created": datetime.now(timezone.utc).isoformat(),
+                                   "metrics": json.dumps(summary_metrics(report)), "path": str(directory)}),
+        ("models/activate_version", {"id": version}),
+    ])
+    if not results[-1]:
+        raise KeyError(f"no ModelVersion {version!r} in the graph")  # cannot happen: created just above
+    log(f"published {version}: {len(rows)} item embeddings, vector index {VECTOR_INDEX}, active")
 
 
 VECTOR_INDEX = "item_embedding"

@@ -16,7 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("refresh", help="fold new data in, retrain, publish only if not worse")
     p.add_argument("--source", action="append", metavar="KIND:PATH",
                    help="movielens:DIR or csv:DIR (repeatable; default KGREC_REFRESH_SOURCES, else KGREC_DATA_DIR)")
-    p.add_argument("--full", action="store_true", help="retrain from scratch instead of warm-starting")
+    p.add_argument("--full", action="store_true",
+                   help="retrain from scratch (today every run does: there is no warm start yet)")
+    p.add_argument("--quick", action="store_true",
+                   help="quick training (epochs x0.1, one KGE candidate), as `kgrec train --quick`: tests, smoke runs")
     p.add_argument("--tolerance", type=float, default=None,
                    help="publish unless NDCG@10 drops by more than this (default 0.005)")
     when = p.add_mutually_exclusive_group()
@@ -45,7 +48,7 @@ def _once(args: argparse.Namespace) -> int:
     try:
         outcome = run_refresh(Settings.from_env(), sources=args.source, full=args.full,
                               tolerance=DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance,
-                              progress=not args.quiet)
+                              progress=not args.quiet, quick=args.quick)
     except GraphUnavailable as exc:
         print(f"kgrec refresh: Neo4j is unreachable, nothing was done: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE

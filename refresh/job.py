@@ -47,8 +47,10 @@ class Source:
 
 
 def configured_sources(settings: Settings, given: list[str] | None = None) -> list[Source]:
-    """``given`` (CLI), else KGREC_REFRESH_SOURCES (comma-separated), else the MovieLens data folder."""
-    if given:
+    """``given`` (CLI; an empty list means no file source: only what is already in the graph, e.g. the
+    interactions posted through the API), else KGREC_REFRESH_SOURCES (comma-separated), else the
+    MovieLens data folder when it exists."""
+    if given is not None:
         return [Source.parse(s) for s in given]
     env = settings.extra.get("KGREC_REFRESH_SOURCES", "")
     if env.strip():
@@ -101,8 +103,9 @@ def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], prog
                     raise RefreshError(f"csv source {source.path} has none of items.csv, interactions.csv, links.csv")
                 plan = build_csv_plan(graph, rejects, **present)
             report = ingest_plan(graph, plan, settings, rejects, progress=progress)
-        written = {s.name: s.written for s in report.steps if getattr(s, "written", 0)}
-        counts[f"{source.kind}:{source.path}"] = {"written": written, "rejects": report.reject_total}
+        written = {s.step: s.written for s in report.steps if s.written}
+        counts[f"{source.kind}:{source.path}"] = {"written": written, "rejects": report.reject_total,
+                                                  "rejects_file": str(rejects_file) if report.reject_total else None}
         _log(f"ingested {source.kind}:{source.path}: {sum(written.values())} rows written, "
              f"{report.reject_total} rejected")
     return counts
@@ -111,7 +114,8 @@ def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], prog
 @dataclass
 class VersionScore:
     version: str
-    ndcg10: float
+    ndcg10: float  # on the version's own test split (its report)
+    path: Path | None = None
 
 
 def hybrid_ndcg(metrics: dict[str, Any]) -> float:
@@ -119,26 +123,44 @@ def hybrid_ndcg(metrics: dict[str, Any]) -> float:
     return float(metrics["models"]["hybrid"]["ndcg@10"])
 
 
-def train_candidate(graph: Graph, settings: Settings, progress: bool) -> VersionScore:
-    """Train every model into a new version folder (nothing in Neo4j changes) and read its test score."""
+def train_candidate(graph: Graph, settings: Settings, progress: bool, quick: bool = False) -> VersionScore:
+    """Train every model into a new version folder (nothing in Neo4j changes) and read its test score.
+    ``quick`` is `kgrec train --quick`'s config (epochs x0.1, one KGE candidate): for tests and smoke runs."""
     from kgrec.ranking.modelstore import read_report, version_dir
     from kgrec.ranking.training import TrainConfig, train
 
-    config = TrainConfig.from_settings(settings)
+    config = TrainConfig.from_settings(settings, quick=quick)
     config.progress = progress
     version = train(graph, settings, config, log=_log)
-    return VersionScore(version, hybrid_ndcg(read_report(version_dir(settings.models_dir, version))))
+    directory = version_dir(settings.models_dir, version)
+    return VersionScore(version, hybrid_ndcg(read_report(directory)), directory)
 
 
-def active_version(graph: Graph) -> VersionScore | None:
+def active_version(graph: Graph, settings: Settings) -> VersionScore | None:
+    from kgrec.ranking.modelstore import version_dir
+
     rows = graph.read("models/active_version")
     if not rows:
         return None
-    return VersionScore(rows[0]["id"], hybrid_ndcg(json.loads(rows[0]["metrics"])))
+    path = Path(rows[0]["path"] or version_dir(settings.models_dir, rows[0]["id"]))
+    return VersionScore(rows[0]["id"], hybrid_ndcg(json.loads(rows[0]["metrics"])), path)
+
+
+def compare(candidate: VersionScore, active: VersionScore | None) -> tuple[float, float | None, str]:
+    """(candidate NDCG@10, active NDCG@10 or None, how they were compared): both on the candidate's test
+    split when the active version's files are here, else each on its own split (a weaker comparison)."""
+    from kgrec.refresh.compare import same_test_ndcg
+
+    if active is None:
+        return candidate.ndcg10, None, "no active version"
+    if active.path is not None and (active.path / "manifest.json").exists():
+        scores = same_test_ndcg(candidate.path, {"candidate": candidate.path, "active": active.path})
+        return scores["candidate"], scores["active"], "both on the candidate's test split"
+    return candidate.ndcg10, active.ndcg10, "each on its own test split (the active version's files are missing)"
 
 
 def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: bool = False,
-                tolerance: float = DEFAULT_TOLERANCE, progress: bool = True) -> RefreshOutcome:
+                tolerance: float = DEFAULT_TOLERANCE, progress: bool = True, quick: bool = False) -> RefreshOutcome:
     """One refresh run (see the module doc). Raises RefreshError/GraphUnavailable/LockHeld before it starts."""
     from kgrec.ranking import training
     from kgrec.ranking.modelstore import version_dir
@@ -155,18 +177,19 @@ def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: b
             try:
                 _log(f"run {run_id}: ingest from {', '.join(f'{s.kind}:{s.path}' for s in chosen) or 'no file source'}")
                 outcome.counts = ingest_sources(graph, settings, chosen, progress)
-                _log("training a candidate version" + (" (full retrain)" if full else ""))
-                candidate = train_candidate(graph, settings, progress)
+                _log("training a candidate version" + (" (quick mode)" if quick else "")
+                     + (" (full retrain)" if full else ""))
+                candidate = train_candidate(graph, settings, progress, quick)
                 outcome.version = candidate.version
-                active = active_version(graph)
-                new = candidate.ndcg10
-                old = active.ndcg10 if active else None
+                active = active_version(graph, settings)
+                new, old, how = compare(candidate, active)
                 outcome.metrics = {"candidate_ndcg@10": new, "active_ndcg@10": old, "tolerance": tolerance,
-                                   "active_version": active.version if active else None}
+                                   "active_version": active.version if active else None, "compared": how,
+                                   "candidate_report_ndcg@10": candidate.ndcg10}
                 if old is not None and new < old - tolerance:
                     outcome.status = "kept"
                     outcome.reason = (f"candidate NDCG@10 {new:.4f} is worse than the active version's {old:.4f} "
-                                      f"by more than {tolerance}; keeping {active.version}")
+                                      f"by more than {tolerance} ({how}); keeping {active.version}")
                     shutil.rmtree(version_dir(settings.models_dir, candidate.version), ignore_errors=True)
                 elif not lock.holds():
                     raise RefreshError("lost the refresh lock before publishing; not publishing")
@@ -174,7 +197,7 @@ def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: b
                     training.publish(graph, settings, candidate.version, log=_log)
                     outcome.status = "published"
                     outcome.reason = (f"candidate NDCG@10 {new:.4f}" +
-                                      (f" vs active {old:.4f}" if old is not None else " (no active version)"))
+                                      (f" vs active {old:.4f} ({how})" if old is not None else " (no active version)"))
             except BaseException as exc:
                 outcome.status = "failed"
                 outcome.reason = f"{type(exc).__name__}: {exc}"
