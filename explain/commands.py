@@ -24,12 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=explain)
 
 
-def _service():
-    from kgrec.explain.service import RecommendationService
+def _ask(method: str, *args: object, **kwargs: object) -> dict:
+    """Call one RecommendationService method on a fresh connection; unknown ids and a missing model are
+    user errors."""
+    from kgrec.cli import CommandError
+    from kgrec.explain.service import NoModel, NotFound, RecommendationService
     from kgrec.graph.connection import Graph
 
     settings = Settings.from_env()
-    return RecommendationService(Graph.connect(settings), settings)
+    service = RecommendationService(Graph.connect(settings), settings)
+    try:
+        return getattr(service, method)(*args, **kwargs)
+    except (NotFound, NoModel) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        service.graph.close()
 
 
 def _check(k: int, paths: int, diversity: float = 0.0) -> None:
@@ -45,17 +54,8 @@ def _check(k: int, paths: int, diversity: float = 0.0) -> None:
 
 
 def recommend(args: argparse.Namespace) -> int:
-    from kgrec.cli import CommandError
-    from kgrec.explain.service import NoModel, NotFound
-
     _check(args.k, args.paths, args.diversity)
-    service = _service()
-    try:
-        doc = service.recommend(args.user, k=args.k, paths=args.paths, diversity=args.diversity, genre=args.genre)
-    except (NotFound, NoModel) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        service.graph.close()
+    doc = _ask("recommend", args.user, k=args.k, paths=args.paths, diversity=args.diversity, genre=args.genre)
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
     else:
@@ -68,17 +68,8 @@ def recommend(args: argparse.Namespace) -> int:
 
 
 def explain(args: argparse.Namespace) -> int:
-    from kgrec.cli import CommandError
-    from kgrec.explain.service import NoModel, NotFound
-
     _check(1, args.paths)
-    service = _service()
-    try:
-        doc = service.explain(args.user, args.item, paths=args.paths)
-    except (NotFound, NoModel) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        service.graph.close()
+    doc = _ask("explain", args.user, args.item, paths=args.paths)
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
     else:
