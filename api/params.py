@@ -20,30 +20,27 @@ def parse_id(raw: str, what: str) -> int:
     return value
 
 
-def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def number_arg(args: Mapping[str, str], name: str, default: float, low: float, high: float,
+               kind: type = int) -> Any:
+    """A query parameter parsed as ``kind`` (int or float) within [low, high]; nan is refused too."""
     raw = args.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+        raise BadRequest(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from None
     if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+        raise BadRequest(f"{name} must be between {low} and {high}, got {raw}")
     return value
+
+
+def int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    return number_arg(args, name, default, low, high, int)
 
 
 def float_arg(args: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:  # also refuses nan
-        raise BadRequest(f"{name} must be between {low} and {high}, got {raw}")
-    return value
+    return number_arg(args, name, default, low, high, float)
 
 
 def bool_arg(args: Mapping[str, str], name: str, default: bool) -> bool:

@@ -8,29 +8,30 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: the repository root (the package is installed in editable mode from it)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _number(env: dict[str, str], name: str, default: float, kind: type = int) -> Any:
+    """``env[name]`` parsed as ``kind`` (int or float), or ``default`` when unset or empty."""
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, got {raw!r}") from None
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    return _number(env, name, default, int)
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    return _number(env, name, default, float)
 
 
 @dataclass(frozen=True)
