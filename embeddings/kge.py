@@ -94,29 +94,35 @@ class KGEModel:
             self._cache = (np.ascontiguousarray(self.item_emb.conj()), (np.abs(self.item_emb) ** 2).sum(1))
         return self._cache
 
-    def leave_one_out(self, profile_items: np.ndarray, weights: np.ndarray, target: int) -> np.ndarray:
-        """``target``'s score minus its score without each profile item (0 for items the model
-        does not know): the centroid without item n is (W q - w_n t_n) / (W - w_n), all at once."""
-        out = np.zeros(len(profile_items), dtype=np.float32)
+    def leave_one_out(self, profile_items: np.ndarray, weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """(profile item, target) matrix: each target's score minus its score without that profile item
+        (0 for items the model does not know): the centroid without item n is (W q - w_n t_n) / (W - w_n),
+        all at once for every n and every target."""
+        targets = np.asarray(targets, dtype=np.int64)
+        out = np.zeros((len(profile_items), len(targets)), dtype=np.float32)
         keep = self.item_known[profile_items]
-        if keep.sum() < 2:
+        if keep.sum() < 2 or not len(targets):
             return out
         t, w = self.item_emb[profile_items[keep]], weights[keep].astype(np.float64)
         total = w.sum()
         sums = (w @ t) - w[:, None] * t
-        rest = np.maximum(total - w, 1e-9)[:, None]
-        queries = sums / rest
+        queries = sums / np.maximum(total - w, 1e-9)[:, None]
         if self.model == "ComplEx":
             queries = queries * np.abs(self.relation_emb[LIKES]) ** 2
-        base = self.score_query(self.query(profile_items, weights), np.array([target]))[0]
-        e = self.item_emb[target]
-        if self.model == "ComplEx":
-            without = np.real(queries @ e.conj())
-        elif self.model == "TransE":
-            without = -np.abs(queries - e).sum(1)
+        base = self.score_query(self.query(profile_items, weights), targets)
+        e = self.item_emb[targets]
+        if self.model == "TransE":
+            # a column at a time: the (n, targets, dim) broadcast would cost more than the loop
+            without = np.stack([-np.abs(queries - row).sum(1) for row in e], axis=1)
         else:
-            without = -np.sqrt((np.abs(queries - e) ** 2).sum(1))
-        out[keep] = base - without
+            cross = np.real(queries @ e.conj().T)
+            if self.model == "ComplEx":
+                without = cross
+            else:  # RotatE: -||q - t||, expanded as in score_query
+                sq_q = (np.abs(queries) ** 2).sum(1)[:, None]
+                sq_e = (np.abs(e) ** 2).sum(1)[None, :]
+                without = -np.sqrt(np.maximum(sq_q + sq_e - 2 * cross, 0))
+        out[keep] = base[None, :] - without
         return out
 
     def score_profile(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

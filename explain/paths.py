@@ -65,6 +65,10 @@ class Candidate:
     ts: int | None
     liked_id: int | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: set on candidates found in memory, before their path is fetched: the kind of link and what
+    #: cypher/explain/fetch_paths.cypher needs to MATCH the path ({item, via, liked, label, key, value})
+    kind: str | None = None
+    spec: dict[str, Any] | None = None
 
 
 def primary_label(labels: Sequence[str]) -> str:
@@ -136,24 +140,29 @@ class Likes:
         return cls(rows[0]["liked"], rows[0]["tags"]) if rows else cls([], [])
 
 
-def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes, per_kind: int = 3,
-                     chosen: Sequence[Mapping[str, Any]] = (), discover: Sequence[int] | None = None,
-                     new_liked: Sequence[int] | None = None) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
-    """Candidate paths for every item, and the items' titles, in one round trip (UNWIND).
-
-    Without ``chosen`` (explain/shared.py) the shared nodes of every item are discovered in Cypher;
-    with it, only those of ``discover`` (items unknown to the in-memory index) and those reached from
-    ``new_liked`` (liked items it does not know)."""
-    rows = graph.read("explain/paths", user=user, items=list(items), liked=likes.liked, tags=likes.tags,
-                      per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN, chosen=list(chosen),
-                      discover=list(items) if discover is None else list(discover),
-                      new_liked=likes.liked if new_liked is None else list(new_liked))
+def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes,
+                     per_kind: int = 3) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+    """Candidate paths for every item, found by walking the graph from ``likes``, and the items' titles,
+    in one round trip (UNWIND)."""
+    rows = graph.read_plain("explain/paths", user=user, items=list(items), liked=likes.liked, tags=likes.tags,
+                      per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN)
     candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
     return candidates, {row["item"]: row["title"] for row in rows}
 
 
+def fetch_paths(graph: Graph, user: int, items: Sequence[int],
+                specs: Sequence[Mapping[str, Any]]) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+    """The literal paths of candidates chosen in memory (``Candidate.spec``), and the items' titles, in
+    one round trip; a spec the graph no longer holds is simply missing from the result."""
+    rows = graph.read_plain("explain/fetch_paths", user=user, items=list(items), specs=list(specs))
+    return ({row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows},
+            {row["item"]: row["title"] for row in rows})
+
+
 def kind_of(c: Candidate) -> str:
     """The kind of link a candidate stands for, from its relationship types and the shared node's label."""
+    if c.kind is not None:
+        return c.kind
     if c.via != "shared":
         return c.via
     types = {c.rels[1]["type"], c.rels[2]["type"]}
@@ -223,20 +232,21 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int,
-           contributions: Mapping[int, Mapping[int, float]] | None = None,
-           recency_half_life_days: float = 365.0) -> dict[int, list[Explanation]]:
-    """Choose ``paths`` explanations per item, in the ranking's ``order``.
+def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int,
+         contributions: Mapping[int, Mapping[int, float]] | None = None,
+         recency_half_life_days: float = 365.0) -> dict[int, list[tuple[Candidate, str, float, float | None]]]:
+    """Choose ``paths`` candidates per item, in the ranking's ``order``: (candidate, kind, weight,
+    the liked item's model contribution).
 
     Weight = specificity of the shared node x the liked item's rating x recency x (model contribution
     where known); across the top-k list, kinds and liked items already used are discounted so the
-    explanations stay varied.
+    explanations stay varied. Works on fetched paths and on in-memory candidates alike.
     """
     contributions = contributions or {}
     newest = max((c.ts or 0 for cs in candidates.values() for c in cs), default=0)
     used_kinds: Counter[str] = Counter()
     used_liked: Counter[int] = Counter()
-    chosen: dict[int, list[Explanation]] = {}
+    chosen: dict[int, list[tuple[Candidate, str, float, float | None]]] = {}
     for item in order:
         scored = []
         contrib = contributions.get(item, {})
@@ -249,8 +259,8 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
             model = 1.0 + max(share or 0.0, 0.0) * 10.0 if share is not None else 1.0
             scored.append((KIND_PRIOR.get(kind, 1.0) * specificity(c) * rating_factor * recency * model, kind, c,
                            share))
-        picked: list[Explanation] = []
-        seen_paths: set[tuple[str, ...]] = set()
+        picked: list[tuple[Candidate, str, float, float | None]] = []
+        seen_paths: set[tuple] = set()
         local_kinds: Counter[str] = Counter()
         local_liked: Counter[int] = Counter()
         while len(picked) < paths and scored:
@@ -263,34 +273,46 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
             best = max(scored, key=adjusted)
             scored.remove(best)
             weight, kind, c, share = best
-            key = tuple(f"{n['labels']}{n.get('id')}{n.get('name')}" for n in c.nodes)
+            key = _path_key(c)
             if key in seen_paths:
                 continue
             seen_paths.add(key)
             local_kinds[kind] += 1
             local_liked[c.liked_id] += 1
-            picked.append(Explanation(kind=kind, text=render(c, kind), path=candidate_path(c),
-                                      liked_item=c.liked_id, shared=node_ref(c.nodes[2]) if len(c.nodes) == 4 else None,
-                                      weight=adjusted(best), contribution=share,
-                                      shared_degree=c.degree if len(c.nodes) == 4 else None))
-        for e in picked:
-            used_kinds[e.kind] += 1
-            if e.liked_item is not None:
-                used_liked[e.liked_item] += 1
+            picked.append((c, kind, adjusted(best), share))
+        for c, kind, _, _ in picked:
+            used_kinds[kind] += 1
+            if c.liked_id is not None:
+                used_liked[c.liked_id] += 1
         chosen[item] = picked
     return chosen
 
 
+def _path_key(c: Candidate) -> tuple:
+    if c.spec is not None:
+        return tuple(sorted(c.spec.items()))
+    return tuple(f"{n['labels']}{n.get('id')}{n.get('name')}" for n in c.nodes)
+
+
+def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int,
+           contributions: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, list[Explanation]]:
+    """The top ``paths`` explanations per item (see ``rank``), rendered from their literal paths."""
+    return {item: [Explanation(kind=kind, text=render(c, kind), path=candidate_path(c), liked_item=c.liked_id,
+                               shared=node_ref(c.nodes[2]) if len(c.nodes) == 4 else None, weight=weight,
+                               contribution=share, shared_degree=c.degree if len(c.nodes) == 4 else None)
+                   for c, kind, weight, share in picked]
+            for item, picked in rank(candidates, order, paths, contributions).items()}
+
+
 def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3, min_rating: float = 4.0,
                   contributions: Mapping[int, Mapping[int, float]] | None = None,
-                  titles: dict[int, str] | None = None, likes: Likes | None = None,
-                  **plan: Any) -> dict[int, list[Explanation]]:
-    """The top ``paths`` explanations for each item (in the order given), fetched in one round trip
-    (plus one to read the user's likes unless ``likes`` is given). Items missing from the graph are left
-    out; pass ``titles`` to receive the items' titles, and ``plan`` (SharedIndex.plan) to skip the
-    discovery of shared nodes in Cypher."""
+                  titles: dict[int, str] | None = None, likes: Likes | None = None) -> dict[int, list[Explanation]]:
+    """The top ``paths`` explanations for each item (in the order given), found by walking the graph in
+    one round trip (plus one to read the user's likes unless ``likes`` is given). Items missing from the
+    graph are left out; pass ``titles`` to receive the items' titles. Serving uses the in-memory
+    candidates instead (explain/service.py) and walks only for what the model does not know."""
     likes = likes if likes is not None else Likes.read(graph, user, min_rating)
-    candidates, found = fetch_candidates(graph, user, items, likes, per_kind=max(3, paths), **plan)
+    candidates, found = fetch_candidates(graph, user, items, likes, per_kind=max(3, paths))
     if titles is not None:
         titles.update(found)
     return select(candidates, [i for i in items if i in found], paths, contributions)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from kgrec.config import Settings
-from kgrec.explain.paths import Likes, explain_items
+from kgrec.explain.paths import Candidate, Explanation, Likes, fetch_candidates, select
+from kgrec.explain.shared import SharedIndex, fetch_chosen
 from kgrec.graph.connection import Graph
 
 #: the largest k a caller may ask for (documented in the README and the OpenAPI document)
@@ -36,11 +37,12 @@ class NoModel(RuntimeError):
 
 
 class Profile(list):
-    """A user's (item, rating, ts) ratings, as the model scores them, plus their own tags."""
+    """A user's (item, rating, ts) ratings, as the model scores them, plus their own (tag, item, ts)."""
 
-    def __init__(self, ratings: list[tuple[int, float, int]], tags: list[str]):
+    def __init__(self, ratings: list[tuple[int, float, int]], tagged: list[tuple[str, int, int]]):
         super().__init__(ratings)
-        self.tags = tags
+        self.tagged = tagged
+        self.tags = sorted({tag for tag, _, _ in tagged})
 
 
 @dataclass
@@ -78,10 +80,8 @@ class RecommendationService:
                 from kgrec.ranking.recommender import Recommender
 
                 path = Path(rows[0].get("path") or self.settings.models_dir / version)
-                from kgrec.explain.shared import SharedIndex
-
                 self._model = Recommender.load(path)
-                self._shared = SharedIndex.load(path)
+                self._shared = SharedIndex.load(path, self.graph)
                 self._model_version = version
             return self._model
 
@@ -91,18 +91,19 @@ class RecommendationService:
 
     # -- reads --------------------------------------------------------------------------------
     def profile(self, user: int) -> "Profile":
-        rows = self.graph.read("serve/profile", user=user)
+        rows = self.graph.read_plain("serve/profile", user=user)
         if not rows:
             raise NotFound(f"user {user} not found")
         ratings = [(int(i), float(r), int(t or 0)) for i, r, t in rows[0]["ratings"]]
-        return Profile(ratings, rows[0]["tags"])
+        return Profile(ratings, [(str(tag), int(i), int(t or 0)) for tag, i, t in rows[0]["tagged"]])
 
     def recommend(self, user: int, k: int = 10, paths: int = 3, explain: bool = True,
                   exclude_seen: bool = True, diversity: float = 0.0, genre: str | None = None) -> dict[str, Any]:
         """The `kgrec recommend --json` / `GET /users/{id}/recommendations` document."""
         model = self.model()
         profile = self.profile(user)
-        scores = np.asarray(model.score_profile(profile), dtype=np.float64).copy()
+        scales: dict[str, float] = {}
+        scores = np.asarray(model.score_profile(profile, scales), dtype=np.float64)
         ids = np.asarray(model.item_ids)
         allowed = np.ones(len(ids), dtype=bool)
         if exclude_seen and profile:
@@ -110,19 +111,10 @@ class RecommendationService:
         if genre is not None:
             allowed &= np.isin(ids, [r["item"] for r in self.graph.read("serve/genre_items", genre=genre)])
         explaining = explain and paths > 0
+        # explanation-aware: a pool of 2k, so that items the graph cannot explain give way to the next ones
         pool = self._rank(model, scores, allowed, 2 * k if explaining else k, diversity)
-        doc = self._document(user, model, profile, [int(ids[i]) for i in pool[:k]],
-                             [float(scores[i]) for i in pool[:k]], paths if explaining else 0)
-        missing = [entry for entry in doc["items"] if explaining and not entry["explanations"]]
-        if missing and len(pool) > k:
-            # explanation-aware: items the graph cannot explain give way to the next explainable ones
-            extra = self._document(user, model, profile, [int(ids[i]) for i in pool[k:]],
-                                   [float(scores[i]) for i in pool[k:]], paths)
-            explained = [e for e in doc["items"] if e["explanations"]]
-            spare = [e for e in extra["items"] if e["explanations"]]
-            doc["items"] = explained + spare[:len(missing)] + missing
-        doc["items"] = doc["items"][:k]
-        return doc
+        return self._document(user, model, profile, [int(ids[i]) for i in pool],
+                              {int(ids[i]): float(scores[i]) for i in pool}, k, paths if explaining else 0, scales)
 
     def explain(self, user: int, item: int, paths: int = 3) -> dict[str, Any]:
         """The explanations of one item for one user (whatever its rank)."""
@@ -130,8 +122,9 @@ class RecommendationService:
         profile = self.profile(user)
         ids = np.asarray(model.item_ids)
         hit = np.flatnonzero(ids == item)
-        score = float(np.asarray(model.score_profile(profile))[hit[0]]) if len(hit) else None
-        doc = self._document(user, model, profile, [item], [score], paths)
+        scales: dict[str, float] = {}
+        score = float(np.asarray(model.score_profile(profile, scales))[hit[0]]) if len(hit) else None
+        doc = self._document(user, model, profile, [item], {item: score}, 1, paths, scales)
         if not doc["items"]:
             raise NotFound(f"item {item} not found")
         return {"user": user, "model_version": doc["model_version"], **doc["items"][0]}
@@ -158,29 +151,63 @@ class RecommendationService:
             max_sim = np.maximum(max_sim, vectors @ vectors[best])
         return [int(pool[i]) for i in chosen]
 
-    def _document(self, user: int, model: Any, profile: Profile, items: Sequence[int],
-                  scores: Sequence[float | None], paths: int) -> dict[str, Any]:
-        titles: dict[int, str] = {}
-        explained = {}
-        if paths:
-            contributions = _contributions(model, profile, items)
-            likes = Likes.from_profile(profile, profile.tags, model.positive_rating)
-            plan = self._shared.plan(items, likes.liked, {i: (r, t) for i, r, t in profile},
-                                     per_kind=max(3, paths)) if self._shared is not None else {}
-            explained = explain_items(self.graph, user, items, paths=paths, titles=titles,
-                                      contributions=contributions, likes=likes, **plan)
+    def _document(self, user: int, model: Any, profile: Profile, pool: Sequence[int],
+                  scores: Mapping[int, float | None], k: int, paths: int, scales: dict[str, float]) -> dict[str, Any]:
+        """The first ``k`` of ``pool`` (explainable ones first when explaining), with titles and paths."""
+        if not paths:
+            items = list(pool[:k])
+            titles = {r["item"]: r["title"] for r in self.graph.read("serve/titles", items=items)}
+            explained: dict[int, list[Explanation]] = {}
         else:
-            titles = {r["item"]: r["title"] for r in self.graph.read("serve/titles", items=list(items))}
+            items, titles, explained = self._explain(user, model, profile, pool, k, paths, scales)
         out = []
-        for item, score in zip(items, scores):
+        for item in items:
             if item not in titles:
                 continue
+            score = scores.get(item)
             entry: dict[str, Any] = {"id": item, "title": titles[item],
                                      "score": None if score is None else round(score, 6)}
             if paths:
                 entry["explanations"] = [e.to_dict() for e in explained.get(item, [])]
             out.append(entry)
         return {"user": user, "model_version": getattr(model, "version", self._model_version), "items": out}
+
+    def _explain(self, user: int, model: Any, profile: Profile, pool: Sequence[int], k: int, paths: int,
+                 scales: dict[str, float]) -> tuple[list[int], dict[int, str], dict[int, list[Explanation]]]:
+        """Candidates found in memory, the chosen ones fetched literally in one round trip; the graph is
+        walked only for what the model does not know (items or liked items added after training)."""
+        likes = Likes.from_profile(profile, profile.tags, model.positive_rating)
+        interactions = {i: (r, t) for i, r, t in profile}
+        index: SharedIndex = self._shared
+
+        def candidates(items: Sequence[int]) -> dict[int, list[Candidate]]:
+            return index.candidates(items, likes, interactions, profile.tagged, per_kind=max(3, paths))
+
+        found = candidates(pool[:k])
+        items = list(pool[:k])
+        if len(pool) > k and any(not found.get(i, True) for i in items):
+            # items with no candidate give way to the next explainable ones of the pool
+            extra = candidates(pool[k:])
+            spare = [i for i in pool[k:] if extra.get(i, True)]
+            explainable = [i for i in items if found.get(i, True)]
+            items = (explainable + spare + [i for i in items if not found.get(i, True)])[:k]
+            found.update(extra)
+        unknown = [i for i in items if i not in found]  # not in the model: found by the walk below
+        contributions = _contributions(model, profile, items, scales)
+        fetched, titles = fetch_chosen(self.graph, index, user, items, likes, interactions, profile.tagged, paths,
+                                       contributions, found)
+        new_liked = [i for i, p in zip(likes.liked, index.positions(likes.liked)) if p < 0]
+        if unknown:
+            walked, _ = fetch_candidates(self.graph, user, unknown, likes, per_kind=max(3, paths))
+            _merge(fetched, walked)
+        if new_liked and len(unknown) < len(items):
+            walked, _ = fetch_candidates(self.graph, user, [i for i in items if i not in unknown],
+                                         Likes(new_liked, []), per_kind=max(3, paths))
+            _merge(fetched, walked)
+        explained = select(fetched, [i for i in items if i in titles], paths, contributions)
+        # what the graph could not explain after all (changed since training) goes last
+        items = [i for i in items if explained.get(i)] + [i for i in items if not explained.get(i)]
+        return items, titles, explained
 
     # -- writes -------------------------------------------------------------------------------
     def add_interaction(self, user: int, interaction: Interaction) -> dict[str, Any]:
@@ -199,11 +226,17 @@ class RecommendationService:
         return rows[0]["relationships"]
 
 
-def _contributions(model: Any, profile: Profile, items: Sequence[int]) -> dict[int, dict[int, float]]:
+def _contributions(model: Any, profile: Profile, items: Sequence[int],
+                   scales: dict[str, float]) -> dict[int, dict[int, float]]:
     """Per-liked-item contributions to each item's score; none for an item the model has not seen (new
     since training)."""
     known = [i for i in items if _knows(model, i)]
-    return model.contributions_many(profile, known) if known else {}
+    return model.contributions_many(profile, known, scales) if known else {}
+
+
+def _merge(into: dict[int, list[Candidate]], more: Mapping[int, Sequence[Candidate]]) -> None:
+    for item, cs in more.items():
+        into.setdefault(item, []).extend(cs)
 
 
 def _knows(model: Any, item: int) -> bool:

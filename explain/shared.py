@@ -1,31 +1,29 @@
-"""In-memory discovery of shared-node candidates from the model's item facts.
+"""In-memory discovery of explanation candidates: which paths are worth fetching.
 
 Walking the graph for every (liked item, shared node, recommended item) triple costs hundreds of
 milliseconds and returns hundreds of paths, most of them discarded. The model directory already holds
-every item's attributes, so the shared nodes are found here (sparse item x attribute matrix, built once
-per model load) and ranked provisionally; only the few chosen triples are then MATCHed literally in
-Neo4j (cypher/explain/paths.cypher, ``$chosen``), so a triple the graph no longer holds is dropped.
+every item's attributes (a sparse item x attribute matrix, built once per model load), the CO_LIKED
+pairs are read once per load, and the request's profile carries the user's ratings and own tags; so
+the candidates of all three kinds are found and ranked here, and only the few chosen ones are then
+MATCHed literally in Neo4j (cypher/explain/fetch_paths.cypher): a path the graph no longer holds gives
+no row and is not shown.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from kgrec.explain.paths import _KIND_BY_TYPE, BROAD_DEGREE, KEY_BY_LABEL, KIND_PRIOR, LIKED_SCAN
+from kgrec.explain.paths import (_KIND_BY_TYPE, BROAD_DEGREE, KEY_BY_LABEL, LIKED_SCAN, Candidate, Likes, fetch_paths,
+                                 rank)
+from kgrec.graph.connection import Graph
 
 #: candidates kept per item and kind beyond ``per_kind``: spares for triples whose MATCH fails
-SPARE = 2
-
-
-def _prior(relation: str) -> float:
-    """KIND_PRIOR of the link a relation stands for (as kind_of reads it when both sides agree)."""
-    return KIND_PRIOR.get(_KIND_BY_TYPE.get(relation, "entity"), 1.0)
+SPARE = 1
 
 
 @dataclass(frozen=True)
@@ -35,14 +33,29 @@ class SharedIndex:
     degree: np.ndarray         # items per attribute (a proxy of the node's degree, for the provisional order)
     attr_keys: tuple[str, ...]
     relations: tuple[str, ...]
+    attr_lookup: dict[str, int] = field(default_factory=dict)  # attribute key -> column
+    degree_list: list[int] = field(default_factory=list)  # ``degree`` as Python ints (read per request)
+    #: item id -> {co-liked item id: users}, read from the graph's CO_LIKED relationships at load
+    co_liked: dict[int, dict[int, int]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, model_dir: Path | str) -> "SharedIndex":
+    def load(cls, model_dir: Path | str, graph: Graph | None = None) -> "SharedIndex":
+        """From a model directory's item facts, and with ``graph`` the CO_LIKED pairs it holds now."""
         from kgrec.ranking.dataset import Dataset
 
         data = Dataset.load(Path(model_dir))
-        return cls.build(data.item_ids, data.fact_items, data.fact_attrs, data.fact_relations, data.attr_keys,
-                         data.relations)
+        index = cls.build(data.item_ids, data.fact_items, data.fact_attrs, data.fact_relations, data.attr_keys,
+                          data.relations)
+        return index.with_co_liked(graph) if graph is not None else index
+
+    def with_co_liked(self, graph: Graph) -> "SharedIndex":
+        """A copy that knows the graph's CO_LIKED pairs. Read once per model load: a pair added later is
+        missed until the next load, one removed later fails its literal MATCH and is not shown."""
+        co_liked: dict[int, dict[int, int]] = {}
+        for row in graph.stream("explain/co_liked_pairs"):
+            co_liked.setdefault(row["a"], {})[row["b"]] = row["users"]
+            co_liked.setdefault(row["b"], {})[row["a"]] = row["users"]
+        return replace(self, co_liked=co_liked)
 
     @classmethod
     def build(cls, item_ids: np.ndarray, fact_items: np.ndarray, fact_attrs: np.ndarray,
@@ -56,7 +69,8 @@ class SharedIndex:
                                  shape=(n_items, n_attrs))
         rows.sort_indices()
         degree = np.bincount(fact_attrs[first], minlength=n_attrs)
-        return cls(np.asarray(item_ids), rows, degree, tuple(attr_keys), tuple(relations))
+        return cls(np.asarray(item_ids), rows, degree, tuple(attr_keys), tuple(relations),
+                   {key: n for n, key in enumerate(attr_keys)}, degree.tolist())
 
     def positions(self, ids: Sequence[int]) -> np.ndarray:
         """Model index of each id, -1 where the model does not know it (added after training)."""
@@ -66,58 +80,100 @@ class SharedIndex:
         pos = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
         return np.where(self.item_ids[pos] == ids, pos, -1)
 
-    def plan(self, items: Sequence[int], liked: Sequence[int], interactions: Mapping[int, tuple[float, int]],
-             per_kind: int) -> dict[str, Any]:
-        """explain_items' keyword arguments: the chosen triples, the items the model does not know
-        (discovered in Cypher, as before) and the liked items it does not know (likewise)."""
-        return {"chosen": self.choose(items, liked, interactions, per_kind),
-                "discover": [int(i) for i, p in zip(items, self.positions(items)) if p < 0],
-                "new_liked": [int(i) for i, p in zip(liked, self.positions(liked)) if p < 0]}
+    def candidates(self, items: Sequence[int], likes: Likes, interactions: Mapping[int, tuple[float, int]],
+                   tagged: Sequence[tuple[str, int, int]] = (), per_kind: int = 3) -> dict[int, list[Candidate]]:
+        """In-memory candidates (``Candidate.spec`` set, no path yet) for each item the model knows;
+        items it does not know (added after training) are left out, for the graph walk.
 
-    def choose(self, items: Sequence[int], liked: Sequence[int], interactions: Mapping[int, tuple[float, int]],
-               per_kind: int, per_item: int = 8) -> list[dict[str, Any]]:
-        """The (liked item, shared attribute, item) triples worth fetching, as $chosen rows.
-
-        ``liked`` is best-rated-newest-first (as in Likes); ``interactions`` maps a liked id to its
-        (rating, ts). Mirrors paths.cypher's provisional order: per item and kind of link, rarer shared
-        nodes and higher ratings first, and a broad node (more than BROAD_DEGREE items) is only tried
-        against the first LIKED_SCAN liked items, two at most.
+        ``likes.liked`` is best-rated-newest-first; ``interactions`` maps a rated id to its (rating, ts);
+        ``tagged`` holds the user's own (tag, item, ts). Per item and kind of link, the rarer shared
+        nodes and higher ratings come first and ``per_kind + SPARE`` are kept; a broad node (more than
+        BROAD_DEGREE items) is only tried against the first LIKED_SCAN liked items, two at most.
         """
-        liked_ids = np.asarray(liked, dtype=np.int64)
+        liked_ids = np.asarray(likes.liked, dtype=np.int64)
         liked_pos = self.positions(liked_ids)
         known = liked_pos >= 0
         liked_ids, liked_pos = liked_ids[known], liked_pos[known]
-        item_pos = self.positions(items)
-        if not len(liked_pos):
-            return []
+        liked_set = set(likes.liked)
         # liked x attribute, by column: for a shared attribute, which liked items (in liked order) have it
-        by_attr = self.rows[liked_pos].tocsc()
-        by_attr.sort_indices()
-        out: list[dict[str, Any]] = []
-        for item, pos in zip(items, item_pos):
+        by_attr = self.rows[liked_pos].tocsc() if len(liked_pos) else None
+        if by_attr is not None:
+            by_attr.sort_indices()
+            liked_counts = np.diff(by_attr.indptr)
+        liked_pos_list, liked_id_list = liked_pos.tolist(), liked_ids.tolist()
+        tag_attrs: dict[int, list[tuple[int, int]]] = {}
+        for tag, tagged_item, ts in tagged:
+            attr = self.attr_lookup.get(f"Tag:{tag}")
+            if attr is not None:
+                tag_attrs.setdefault(attr, []).append((int(tagged_item), int(ts or 0)))
+        keep = per_kind + SPARE
+        out: dict[int, list[Candidate]] = {}
+        for item, pos in zip(items, self.positions(items)):
             if pos < 0:
                 continue
+            item = int(item)
+            found: list[Candidate] = []
             lo, hi = self.rows.indptr[pos], self.rows.indptr[pos + 1]
-            groups: dict[int, list[tuple[float, int, int, int]]] = {}
-            for attr, rel in zip(self.rows.indices[lo:hi].tolist(), self.rows.data[lo:hi].tolist()):
-                who = by_attr.indices[by_attr.indptr[attr]:by_attr.indptr[attr + 1]]
-                if not len(who):
-                    continue
-                degree = int(self.degree[attr])
-                if degree > BROAD_DEGREE:
-                    who = who[who < LIKED_SCAN]
-                who = who[liked_pos[who] != pos][:2 if degree > BROAD_DEGREE else None]
-                for w in who.tolist():
-                    rating, ts = interactions.get(int(liked_ids[w]), (None, 0))
-                    score = (rating if rating is not None else 4.5) / math.log(2.0 + degree)
-                    groups.setdefault(rel, []).append((-score * _prior(self.relations[rel - 1]), -(ts or 0), w, attr))
-            # the best of each kind of link first (so selection can vary kinds), then the best of the rest,
-            # ``per_item`` in all: selection keeps a few per item, the Cypher co-liked/own-tag rows add more
-            ranked = [sorted(group) for group in groups.values()]
-            firsts = sorted(g[0] for g in ranked)
-            rest = sorted(c for g in ranked for c in g[1:per_kind + SPARE])
-            for _, _, w, attr in (firsts + rest)[:per_item]:
+            attrs, rels = self.rows.indices[lo:hi], self.rows.data[lo:hi]
+            groups: dict[str, list[tuple[float, int, Candidate]]] = {}
+            if tag_attrs:
+                for attr in attrs.tolist():
+                    for tagged_item, ts in tag_attrs.get(attr, ()):
+                        if tagged_item != item:
+                            found.append(Candidate(
+                                "your_tag", [], [], self.degree_list[attr], None, ts, tagged_item, kind="your_tag",
+                                spec={"item": item, "via": "your_tag", "liked": tagged_item,
+                                      "value": self.attr_keys[attr].split(":", 1)[1]}))
+            if by_attr is not None:
+                # only the attributes some liked item has too (most of an item's tags and keywords are not)
+                shared = liked_counts[attrs] > 0
+                for attr, rel in zip(attrs[shared].tolist(), rels[shared].tolist()):
+                    degree = self.degree_list[attr]
+                    a, b = by_attr.indptr[attr], by_attr.indptr[attr + 1]
+                    who, their_rel = by_attr.indices[a:b].tolist(), by_attr.data[a:b].tolist()
+                    if degree > BROAD_DEGREE:
+                        picked = [(w, r) for w, r in zip(who, their_rel) if w < LIKED_SCAN and liked_pos_list[w] != pos][:2]
+                    else:
+                        picked = [(w, r) for w, r in zip(who, their_rel) if liked_pos_list[w] != pos]
+                    if not picked:
+                        continue
+                    for w, other in picked:
+                        liked = liked_id_list[w]
+                        rating, ts = interactions.get(liked, (None, 0))
+                        score = (rating if rating is not None else 4.5) / math.log(2.0 + degree)
+                        groups.setdefault(self._kind(rel, other, attr), []).append(
+                            (-score, -(ts or 0), liked, rating, ts, attr, degree))
+            for kind, group in groups.items():
+                group.sort(key=lambda entry: entry[:2])
+                for _, _, liked, rating, ts, attr, degree in group[:keep]:
                     label, value = self.attr_keys[attr].split(":", 1)
-                    out.append({"item": int(item), "liked": int(liked_ids[w]), "label": label,
-                                "key": KEY_BY_LABEL.get(label, "id"), "value": value})
+                    found.append(Candidate("shared", [], [], degree, rating, ts, liked, kind=kind,
+                                           spec={"item": item, "via": "shared", "liked": liked, "label": label,
+                                                 "key": KEY_BY_LABEL.get(label, "id"), "value": value}))
+            # co-liked: as the graph walk keeps them, the best-rated and newest liked items first
+            co = [(-(interactions.get(liked, (4.5, 0))[0] or 4.5), -(interactions.get(liked, (0, 0))[1] or 0),
+                   liked, users) for liked, users in self.co_liked.get(item, {}).items() if liked in liked_set]
+            for neg_rating, neg_ts, liked, users in sorted(co)[:keep]:
+                found.append(Candidate("co_liked", [], [], users, -neg_rating, -neg_ts, liked, kind="co_liked",
+                                       spec={"item": item, "via": "co_liked", "liked": liked}))
+            out[item] = found
         return out
+
+    def _kind(self, item_rel: int, liked_rel: int, attr: int) -> str:
+        """As kind_of reads a fetched path: one relationship type on both sides names the kind; a
+        person in two roles is a person, anything else an entity."""
+        if item_rel == liked_rel:
+            return _KIND_BY_TYPE.get(self.relations[item_rel - 1], "entity")
+        return "person" if self.attr_keys[attr].startswith("Person:") else "entity"
+
+
+def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[int], likes: Likes,
+                 interactions: Mapping[int, tuple[float, int]], tagged: Sequence[tuple[str, int, int]] = (),
+                 paths: int = 3, contributions: Mapping[int, Mapping[int, float]] | None = None,
+                 found: Mapping[int, Sequence[Candidate]] | None = None) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+    """The literal paths of the best in-memory candidates (``paths + SPARE`` per item, ranked as the
+    final selection ranks them) and the items' titles, in one round trip. ``found``: the candidates
+    when the caller has them already. Items the index does not know get no path here."""
+    found = found if found is not None else index.candidates(items, likes, interactions, tagged, max(3, paths))
+    chosen = rank({i: found[i] for i in items if i in found}, list(items), paths + SPARE, contributions)
+    return fetch_paths(graph, user, items, [c.spec for picked in chosen.values() for c, _, _, _ in picked])

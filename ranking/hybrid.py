@@ -63,8 +63,10 @@ class Components:
     kgattr: AttributeModel
     popularity: np.ndarray  # training interaction counts per item
 
-    def score_one(self, items: np.ndarray, weights: np.ndarray, names: Iterable[str] = COMPONENTS) -> dict[str, np.ndarray]:
-        """Standardised scores of each named component for one profile (item indexes + weights)."""
+    def score_one(self, items: np.ndarray, weights: np.ndarray, names: Iterable[str] = COMPONENTS,
+                  scales: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+        """Standardised scores of each named component for one profile (item indexes + weights).
+        ``scales``, when given, receives each term's standard deviation (what it was divided by)."""
         out: dict[str, np.ndarray] = {}
         for name in names:
             if name == "ease":
@@ -80,6 +82,8 @@ class Components:
             else:
                 raise KeyError(name)
             out[name] = standardize(s)
+            if scales is not None:
+                scales[name] = max(float(np.asarray(s, dtype=np.float32).std()), 1e-6)
         return out
 
 

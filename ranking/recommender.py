@@ -67,17 +67,15 @@ class Recommender:
         w = profile_weights(ratings[known], ts[known], self.params, self.positive_rating)
         return pos[known], w, ids[known]
 
-    def _parts(self, items: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
-        names = [n for n in COMPONENTS if self.params.weights.get(n)]
-        return self.components.score_one(items, w, names)
-
-    def score_profile(self, profile: Profile) -> np.ndarray:
+    def score_profile(self, profile: Profile, scales: dict[str, float] | None = None) -> np.ndarray:
         """The hybrid score of every catalogue item (``item_ids`` order) for this profile.
-        An empty profile gets the popularity prior alone."""
+        An empty profile gets the popularity prior alone. ``scales`` receives each term's standard
+        deviation, which ``contributions_many`` needs (pass it there to skip scoring again)."""
         items, w, _ = self._profile(profile)
         if len(items) == 0:
-            return self.components.score_one(items, w, ["popularity"])["popularity"]
-        return blend(self._parts(items, w), self.params.weights)
+            return self.components.score_one(items, w, ["popularity"], scales)["popularity"]
+        names = [n for n in COMPONENTS if self.params.weights.get(n)]
+        return blend(self.components.score_one(items, w, names, scales), self.params.weights)
 
     def recommend(self, profile: Profile, k: int = 10, exclude: set[int] | None = None) -> list[tuple[int, float]]:
         """The ``k`` best items, without the profile's items and ``exclude``; best first."""
@@ -100,42 +98,41 @@ class Recommender:
         is not, so its share is the score drop when that item leaves the profile."""
         return self.contributions_many(profile, [item_id])[item_id]
 
-    def contributions_many(self, profile: Profile, item_ids: Sequence[int]) -> dict[int, dict[int, float]]:
-        """``contributions`` of several items: the per-term scales (a catalogue scoring each) are
-        computed once per profile rather than once per item."""
-        targets = [self.index_of(i) for i in item_ids]
+    def contributions_many(self, profile: Profile, item_ids: Sequence[int],
+                           scales: dict[str, float] | None = None) -> dict[int, dict[int, float]]:
+        """``contributions`` of several items, computed together. The per-term scales (a catalogue
+        scoring each) come from ``scales`` as ``score_profile`` filled it for this profile, else are
+        computed here."""
+        targets = np.array([self.index_of(i) for i in item_ids], dtype=np.int64)
         items, w, ids = self._profile(profile)
         if len(items) == 0:
             return {i: {} for i in item_ids}
-        names = [n for n in ("ease", "lightgcn", "kgattr", "kge") if self.params.weights.get(n)]
-        scales = {n: self._scale(n, items, w) for n in names}
-        return {i: self._contributions(items, w, ids, t, scales) for i, t in zip(item_ids, targets)}
-
-    def _contributions(self, items: np.ndarray, w: np.ndarray, ids: np.ndarray, target: int,
-                       scales: dict[str, float]) -> dict[int, float]:
-        out = np.zeros(len(items), dtype=np.float64)
         comp, weights = self.components, self.params.weights
-        raw: dict[str, np.ndarray] = {}
+        names = [n for n in ("ease", "lightgcn", "kgattr", "kge") if weights.get(n)]
+        scales = {n: scales[n] if scales and n in scales else self._scale(n, items, w) for n in names}
+        raw: dict[str, np.ndarray] = {}  # term -> (profile item, target) shares
         if weights.get("ease"):
             e = comp.ease
             pos = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
-            col = np.searchsorted(e.items, target)
-            vals = np.zeros(len(items))
-            if col < len(e.items) and e.items[col] == target:
-                hit = e.items[pos] == items
-                vals[hit] = e.B[pos[hit], col] * w[hit]
+            cols = np.minimum(np.searchsorted(e.items, targets), len(e.items) - 1)
+            rows, col_ok = e.items[pos] == items, e.items[cols] == targets
+            vals = np.zeros((len(items), len(targets)))
+            if rows.any() and col_ok.any():
+                vals[np.ix_(rows, col_ok)] = e.B[np.ix_(pos[rows], cols[col_ok])] * w[rows, None]
             raw["ease"] = vals
         if weights.get("lightgcn"):
             emb = comp.lightgcn.item_emb
-            raw["lightgcn"] = w * (emb[items] @ emb[target]) / max(float(w.sum()), 1e-9)
+            raw["lightgcn"] = w[:, None] * (emb[items] @ emb[targets].T) / max(float(w.sum()), 1e-9)
         if weights.get("kgattr"):
             m = comp.kgattr.matrix
-            raw["kgattr"] = w * np.asarray((m[items] @ m[target].T).todense()).ravel()
+            raw["kgattr"] = w[:, None] * np.asarray((m[items] @ m[targets].T).todense())
+        if weights.get("kge"):
+            raw["kge"] = comp.kge.leave_one_out(items, w, targets)
+        out = np.zeros((len(items), len(targets)), dtype=np.float64)
         for name, vals in raw.items():
             out += weights[name] * vals / scales[name]
-        if weights.get("kge"):
-            out += weights["kge"] * comp.kge.leave_one_out(items, w, target) / scales["kge"]
-        return {int(i): float(v) for i, v in zip(ids, out)}
+        id_list = ids.tolist()
+        return {i: dict(zip(id_list, out[:, n].tolist())) for n, i in enumerate(item_ids)}
 
     def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
         """The standard deviation the term was divided by when this profile was scored."""

@@ -1,32 +1,21 @@
-// Candidate explanation paths (at most 3 hops) from one user to each of several items, in one round trip.
-// $user: User.id; $items: [Item.id]; $min_rating: the rating from which an item counts as liked;
+// Candidate explanation paths (at most 3 hops) from one user to each of several items, in one round trip,
+// by walking the graph. Serving finds candidates in memory (explain/shared.py) and fetches only the chosen
+// paths (fetch_paths.cypher); this walk covers what the in-memory index cannot know: items and liked items
+// added after the model was trained, and callers without a model.
+// $user: User.id; $items: [Item.id];
 // $per_kind: candidates kept per item and kind of link (Python ranks them again, with contributions and
 // diversity);
 // $liked: the user's liked item ids, best-rated and newest first (the caller has the profile already);
 // $tags: the user's own tags; $broad: a shared node with more links than this (a genre, a country) is
-// matched from the user's side, against the first $scan liked items; $chosen: [{item, liked, label, key,
-// value}] shared-node triples chosen in memory; $discover: the items whose shared nodes are found here;
-// $new_liked: liked items the in-memory index does not know (their shared nodes are found here for every item).
+// matched from the user's side, against the first $scan liked items.
 // Each candidate: the literal path, its kind of link (via), the degree of the shared node (specificity),
 // and the rating/time of the user's interaction that starts it.
 MATCH (u:User {id: $user})
 UNWIND $items AS item_id
 MATCH (item:Item {id: item_id})
 OPTIONAL CALL (u, item) {
-    // shared nodes chosen in memory from the model's item facts (explain/shared.py): MATCHed literally,
-    // so a triple the graph no longer holds gives no row
-    UNWIND [c IN $chosen WHERE c.item = item.id] AS c
-    MATCH (liked:Item {id: c.liked})-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x:$(c.label))
-    WHERE toString(x[c.key]) = c.value
-    MATCH (x)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(item)
-    MATCH (u)-[r:RATED]->(liked)
-    RETURN 'shared' AS via, [u, liked, x, item] AS nodes, [r, a, b] AS rels, COUNT { (x)--() } AS degree,
-           r.rating AS rating, r.ts AS ts, liked.id AS liked_id
-  UNION ALL
-    // a node shared by an item the user liked and the recommended item (person, genre, tag, entity, ...),
-    // discovered here for the $discover items (all of $liked) and for the others from $new_liked only
-    // (the liked items the in-memory index does not know)
-    WITH u, item, CASE WHEN item.id IN $discover THEN $liked ELSE $new_liked END AS liked_ids
+    // a node shared by an item the user liked and the recommended item (person, genre, tag, entity, ...)
+    WITH u, item, $liked AS liked_ids
     WHERE size(liked_ids) > 0
     MATCH (item)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x)
     WHERE NOT x:Item AND NOT x:User

@@ -1,4 +1,4 @@
-// A user's current ratings and own tags, read at request time. No row for an unknown user.
+// A user's current ratings and own tags (tag, item, ts), read at request time. No row for an unknown user.
 MATCH (u:User {id: $user})
 RETURN [(u)-[r:RATED]->(i:Item) | [i.id, r.rating, r.ts]] AS ratings,
-       COLLECT { MATCH (u)-[t:TAGGED]->() RETURN DISTINCT t.tag } AS tags
+       [(u)-[t:TAGGED]->(i:Item) | [t.tag, i.id, t.ts]] AS tagged

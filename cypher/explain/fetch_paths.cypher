@@ -1,0 +1,44 @@
+// The literal paths of candidate explanations chosen in memory (explain/shared.py), in one round trip.
+// $user: User.id; $items: [Item.id], each returned with its title whether or not a path is found;
+// $specs: [{item, via, liked, label, key, value}], one per path to fetch:
+//   'shared'   (u)-[:RATED]->(liked)-[a]-(x:<label> {<key>: value})-[b]-(item)
+//   'co_liked' (u)-[:RATED]->(liked)-[:CO_LIKED]-(item)
+//   'your_tag' (u)-[:TAGGED {tag: value}]->(liked)-[:HAS_TAG]->(:Tag {name: value})<-[:HAS_TAG]-(item)
+// A spec the graph no longer holds gives no row, so nothing is shown that the database did not return.
+MATCH (u:User {id: $user})
+UNWIND $items AS item_id
+MATCH (item:Item {id: item_id})
+OPTIONAL CALL (u, item) {
+    UNWIND [s IN $specs WHERE s.item = item.id] AS s
+    CALL (u, item, s) {
+        WITH s WHERE s.via = 'shared'
+        MATCH (u)-[r:RATED]->(liked:Item {id: s.liked})
+        MATCH (liked)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x:$(s.label))
+        WHERE toString(x[s.key]) = s.value
+        MATCH (x)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(item)
+        RETURN [u, liked, x, item] AS nodes, [r, a, b] AS rels, COUNT { (x)--() } AS degree, r AS first
+        LIMIT 1
+      UNION ALL
+        WITH s WHERE s.via = 'co_liked'
+        MATCH (u)-[r:RATED]->(liked:Item {id: s.liked})-[c:CO_LIKED]-(item)
+        RETURN [u, liked, item] AS nodes, [r, c] AS rels, c.users AS degree, r AS first
+        LIMIT 1
+      UNION ALL
+        WITH s WHERE s.via = 'your_tag'
+        MATCH (u)-[t:TAGGED {tag: s.value}]->(liked:Item {id: s.liked})-[h:HAS_TAG]->(tag:Tag {name: s.value})
+        MATCH (tag)<-[h2:HAS_TAG]-(item)
+        RETURN [u, liked, tag, item] AS nodes, [t, h, h2] AS rels, COUNT { (tag)<-[:HAS_TAG]-() } AS degree,
+               t AS first
+        LIMIT 1
+    }
+    RETURN s.via AS via, nodes, rels, degree, first.rating AS rating, first.ts AS ts, s.liked AS liked_id
+}
+WITH item, collect(CASE WHEN via IS NOT NULL THEN {via: via, nodes: nodes, rels: rels, degree: degree,
+                        rating: rating, ts: ts, liked_id: liked_id} END) AS found
+RETURN item.id AS item, item.title AS title,
+       [c IN found | {via: c.via, degree: c.degree, rating: c.rating, ts: c.ts, liked_id: c.liked_id,
+                      nodes: [n IN c.nodes | {labels: labels(n), id: n.id, name: coalesce(n.title, n.name)}],
+                      rels: [r IN c.rels | {type: type(r), properties: properties(r),
+                                            start: [i IN range(0, size(c.nodes) - 1) WHERE c.nodes[i] = startNode(r)][0],
+                                            end: [i IN range(0, size(c.nodes) - 1) WHERE c.nodes[i] = endNode(r)][0]}]}]
+         AS candidates
