@@ -1,4 +1,5 @@
-"""GET /health (the process is alive) and GET /ready (Neo4j reachable and a model version loaded)."""
+"""GET /health (the process is alive) and GET /ready (Neo4j reachable and a model version loaded, with the
+recommendation cache's counters)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
@@ -21,4 +22,4 @@ def ready() -> Response:
         model = service().model()
     except NoModel as exc:
         return problem(503, "Service Unavailable", str(exc), {"Retry-After": str(RETRY_AFTER_SECONDS)})
-    return jsonify(status="ready", model_version=model.version)
+    return jsonify(status="ready", model_version=model.version, cache=service().cache.stats())

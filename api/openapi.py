@@ -45,7 +45,11 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
             "/ready": {"get": {"summary": "Neo4j reachable and a model version loaded",
                                "responses": _responses({"type": "object", "required": ["status", "model_version"],
                                                         "properties": {"status": {"type": "string"},
-                                                                       "model_version": {"type": "string"}}})}},
+                                                                       "model_version": {"type": "string"},
+                                                                       "cache": {"type": "object", "properties": {
+                                                                           "hits": {"type": "integer"},
+                                                                           "misses": {"type": "integer"},
+                                                                           "entries": {"type": "integer"}}}}})}},
             "/users/{user_id}/recommendations": {"get": {
                 "summary": "top-k items for a user, each with explanation paths",
                 "parameters": [user, k, paths,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.config import Settings
+from kgrec.explain.cache import ResponseCache
 from kgrec.explain.paths import Candidate, Explanation, Likes, fetch_candidates, select
 from kgrec.explain.shared import SharedIndex, fetch_chosen
 from kgrec.graph.connection import Graph
@@ -63,6 +64,7 @@ class RecommendationService:
         self._shared: Any = None  # SharedIndex of the active model: shared nodes found in memory
         self._model_version: str | None = None
         self._checked_at = 0.0
+        self.cache = ResponseCache(settings.cache_entries, settings.cache_seconds)
 
     # -- the model ----------------------------------------------------------------------------
     def model(self) -> Any:
@@ -99,7 +101,13 @@ class RecommendationService:
 
     def recommend(self, user: int, k: int = 10, paths: int = 3, explain: bool = True,
                   exclude_seen: bool = True, diversity: float = 0.0, genre: str | None = None) -> dict[str, Any]:
-        """The `kgrec recommend --json` / `GET /users/{id}/recommendations` document."""
+        """The `kgrec recommend --json` / `GET /users/{id}/recommendations` document (shared with the
+        cache: callers must not change it)."""
+        return self._cached((user, "recommend", k, paths, explain, exclude_seen, diversity, genre), user,
+                            lambda: self._recommend(user, k, paths, explain, exclude_seen, diversity, genre))
+
+    def _recommend(self, user: int, k: int, paths: int, explain: bool, exclude_seen: bool, diversity: float,
+                   genre: str | None) -> dict[str, Any]:
         model = self.model()
         profile = self.profile(user)
         scales: dict[str, float] = {}
@@ -118,6 +126,9 @@ class RecommendationService:
 
     def explain(self, user: int, item: int, paths: int = 3) -> dict[str, Any]:
         """The explanations of one item for one user (whatever its rank)."""
+        return self._cached((user, "explain", item, paths), user, lambda: self._explain_one(user, item, paths))
+
+    def _explain_one(self, user: int, item: int, paths: int) -> dict[str, Any]:
         model = self.model()
         profile = self.profile(user)
         ids = np.asarray(model.item_ids)
@@ -128,6 +139,21 @@ class RecommendationService:
         if not doc["items"]:
             raise NotFound(f"item {item} not found")
         return {"user": user, "model_version": doc["model_version"], **doc["items"][0]}
+
+    def _cached(self, key: tuple, user: int, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``compute()``, or the document computed before for ``key`` while the model version, the user's
+        revision and the graph's revision are unchanged (explain/cache.py)."""
+        if not self.cache.enabled:
+            return compute()
+        rows = self.graph.read_plain("serve/revision", user=user)
+        if not rows:
+            raise NotFound(f"user {user} not found")
+        stamp = (self.model().version, rows[0]["user_revision"], rows[0]["graph_revision"])
+        doc = self.cache.get(key, stamp)
+        if doc is None:
+            doc = compute()
+            self.cache.put(key, stamp, doc)
+        return doc
 
     def _rank(self, model: Any, scores: np.ndarray, allowed: np.ndarray, k: int, diversity: float) -> list[int]:
         candidates = np.flatnonzero(allowed)
@@ -221,6 +247,7 @@ class RecommendationService:
     def erase_user(self, user: int) -> int:
         """Erase the user with their ratings and tags; returns how many relationships went with them."""
         rows = self.graph.write("serve/erase_user", user=user)
+        self.cache.drop_user(user)
         if not rows:
             raise NotFound(f"user {user} not found")
         return rows[0]["relationships"]

@@ -104,6 +104,7 @@ def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, 
         report.co_liked = asdict(result)
         report.timings["co_liked"] = result.seconds
 
+    graph.write("ingest/bump_revision")  # serving processes drop their cached recommendations
     t = time.perf_counter()
     report.labels = {r["label"]: r["count"] for r in graph.read("ingest/count_labels")}
     report.types = {r["type"]: r["count"] for r in graph.read("ingest/count_types")}

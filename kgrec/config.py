@@ -62,6 +62,10 @@ class Settings:
     batch_size: int = 5000
     #: KGREC_API_KEY: when set, every API endpoint but /health needs it
     api_key: str | None = None
+    #: KGREC_CACHE_SECONDS / KGREC_CACHE_ENTRIES: how long and how many recommendation documents a serving
+    #: process may serve again while the model version, the user and the graph are unchanged (0 = off)
+    cache_seconds: float = 300.0
+    cache_entries: int = 10000
     #: KGREC_SEED: seed for splits and training
     seed: int = 42
     #: KGREC_COLIKE_MIN_USERS / KGREC_COLIKE_TOP: CO_LIKED needs this many common likers (rating >= 4);
@@ -100,6 +104,8 @@ class Settings:
             batch_size=_int(env, "KGREC_BATCH_SIZE", 5000),
             api_key=env.get("KGREC_API_KEY") or None,
             seed=_int(env, "KGREC_SEED", 42),
+            cache_seconds=_float(env, "KGREC_CACHE_SECONDS", 300.0),
+            cache_entries=_int(env, "KGREC_CACHE_ENTRIES", 10000),
             train_epochs_scale=_float(env, "KGREC_TRAIN_EPOCHS_SCALE", 1.0),
             train_threads=max(1, _int(env, "KGREC_TRAIN_THREADS", 1)),
             colike_min_users=_int(env, "KGREC_COLIKE_MIN_USERS", 5),

@@ -150,6 +150,26 @@ def test_a_new_user_is_folded_in(client: FlaskClient) -> None:
     assert all(i["explanations"] for i in horror)
 
 
+def test_cached_documents_are_served_until_something_changes(client: FlaskClient, graph: Graph,
+                                                            api_settings: Settings) -> None:
+    def stats() -> dict[str, int]:
+        return client.get("/ready").get_json()["cache"]
+
+    first = client.get("/users/2/recommendations?k=5").get_json()
+    before = stats()
+    assert client.get("/users/2/recommendations?k=5").get_json() == first
+    assert stats()["hits"] == before["hits"] + 1
+    assert client.get("/users/2/recommendations?k=4").get_json() != first  # other parameters: another entry
+    graph.write("ingest/bump_revision")  # what every ingest does at its end
+    misses = stats()["misses"]
+    assert client.get("/users/2/recommendations?k=5").get_json() == first  # recomputed, same graph content
+    assert stats()["misses"] == misses + 1
+    uncached = create_app(replace(api_settings, cache_seconds=0)).test_client()
+    uncached.get("/users/2/recommendations?k=5")
+    uncached.get("/users/2/recommendations?k=5")
+    assert uncached.get("/ready").get_json()["cache"]["hits"] == 0
+
+
 def test_erasure(client: FlaskClient, graph: Graph) -> None:
     assert client.post("/users/900002/interactions", json={"item": movie_id(1, 1), "rating": 4}).status_code == 201
     erased = client.delete("/users/900002")
