@@ -3,11 +3,14 @@
 A document is served again only while its stamp still holds: the same model version, the same user
 revision (bumped by each interaction posted through the API) and the same graph revision (bumped by each
 ingest, refresh included); both revisions are read from Neo4j on every request, so every serving process
-sees a change at once. An entry also expires after ``ttl`` seconds, for changes made outside kgrec (a hand
-edit in Browser). Least recently used entries go first when the cache is full.
+sees a change at once. An entry also expires, for changes made outside kgrec (a hand edit in Browser), after
+between half and all of ``ttl`` seconds: spread, so that entries made together are not all recomputed
+together (a burst of misses that would stall the requests queued behind it). Least recently used entries go
+first when the cache is full.
 """
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -21,7 +24,7 @@ class ResponseCache:
     def __init__(self, entries: int, ttl: float):
         self.entries = entries
         self.ttl = ttl
-        self._data: OrderedDict[Hashable, tuple[Hashable, float, Any]] = OrderedDict()
+        self._data: OrderedDict[Hashable, tuple[Hashable, float, Any]] = OrderedDict()  # key -> (stamp, expiry, doc)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -33,7 +36,7 @@ class ResponseCache:
     def get(self, key: Hashable, stamp: Hashable) -> Any | None:
         with self._lock:
             entry = self._data.get(key)
-            if entry is not None and entry[0] == stamp and time.monotonic() - entry[1] < self.ttl:
+            if entry is not None and entry[0] == stamp and time.monotonic() < entry[1]:
                 self._data.move_to_end(key)
                 self.hits += 1
                 return entry[2]
@@ -44,7 +47,7 @@ class ResponseCache:
         if not self.enabled:
             return
         with self._lock:
-            self._data[key] = (stamp, time.monotonic(), value)
+            self._data[key] = (stamp, time.monotonic() + self.ttl * random.uniform(0.5, 1.0), value)
             self._data.move_to_end(key)
             while len(self._data) > self.entries:
                 self._data.popitem(last=False)

@@ -17,13 +17,13 @@ def test_a_document_is_served_only_for_its_stamp() -> None:
 
 
 def test_entries_expire_and_the_least_recently_used_go_first() -> None:
-    cache = ResponseCache(entries=2, ttl=0.05)
+    cache = ResponseCache(entries=2, ttl=0.1)  # each entry lives 0.05 to 0.1 s
     cache.put(("a",), 0, "A")
     cache.put(("b",), 0, "B")
     assert cache.get(("a",), 0) == "A"  # a is now the most recently used
     cache.put(("c",), 0, "C")
     assert cache.get(("b",), 0) is None and cache.get(("a",), 0) == "A"
-    time.sleep(0.06)
+    time.sleep(0.11)
     assert cache.get(("a",), 0) is None
 
 
