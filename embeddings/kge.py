@@ -193,7 +193,10 @@ class KGETrainer:
     """One PyKEEN model and its sLCWA training loop (uniform negatives); ``train`` can be called
     again to continue, which is how a candidate picked on a short run is trained to the end."""
 
-    def __init__(self, triples: Triples, config: KGEConfig):
+    def __init__(self, triples: Triples, config: KGEConfig,
+                 init: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None):
+        """``init`` (entity values, entity mask, relation values by name): a warm start from an
+        earlier model's embeddings, laid out as ``triples`` numbers entities; other rows stay random."""
         if config.model not in INTERACTIONS:
             raise ValueError(f"unknown KGE interaction model {config.model!r}; choose one of {INTERACTIONS}")
         if "PYSTOW_HOME" not in os.environ:
@@ -214,9 +217,26 @@ class KGETrainer:
         # self-adversarial negative sampling loss (Sun et al. 2019) for the distance models
         loss = SoftplusLoss() if config.model == "ComplEx" else NSSALoss(margin=6.0, adversarial_temperature=1.0)
         self.model = cls(triples_factory=self.factory, embedding_dim=config.dim, loss=loss, random_seed=config.seed)
+        if init is not None:
+            self._start_from(*init)
         self.loop = SLCWATrainingLoop(model=self.model, triples_factory=self.factory,
                                       optimizer=torch.optim.Adam(self.model.parameters(), lr=config.lr),
                                       negative_sampler_kwargs={"num_negs_per_pos": config.negatives})
+
+    def _start_from(self, entities: np.ndarray, mask: np.ndarray, relations: dict[str, np.ndarray]) -> None:
+        import torch
+
+        def stored(values: np.ndarray) -> torch.Tensor:  # complex rows are kept as (re, im) pairs
+            t = torch.from_numpy(np.ascontiguousarray(values))
+            return torch.view_as_real(t).reshape(len(values), -1) if t.is_complex() else t.float()
+
+        with torch.no_grad():
+            ent = self.model.entity_representations[0]._embeddings.weight
+            ent[torch.from_numpy(mask)] = stored(entities[mask]).to(ent.dtype)
+            rel = self.model.relation_representations[0]._embeddings.weight
+            for n, name in enumerate(self.triples.relation_names):
+                if name in relations:
+                    rel[n] = stored(relations[name][None, :])[0].to(rel.dtype)
 
     def train(self, epochs: int, progress: Callable[[int, float], None] | None = None) -> None:
         from pykeen.training.callbacks import TrainingCallback

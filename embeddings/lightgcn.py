@@ -71,8 +71,10 @@ class LightGCNModel:
 
 
 def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
-                   progress: Callable[[int, float], None] | None = None) -> LightGCNModel:
-    """BPR with one uniformly sampled negative per training interaction, ``config.epochs`` passes."""
+                   progress: Callable[[int, float], None] | None = None,
+                   init: tuple[np.ndarray, np.ndarray] | None = None) -> LightGCNModel:
+    """BPR with one uniformly sampled negative per training interaction, ``config.epochs`` passes.
+    ``init`` (values, mask), users then items: rows to start from (a warm start), the others random."""
     import torch
     from torch_geometric.nn.models import LightGCN
 
@@ -85,6 +87,10 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
     adj = normalized_adjacency(train)
     model = LightGCN(num_nodes=n_users + n_items, embedding_dim=config.dim, num_layers=config.layers,
                      normalize=False)
+    if init is not None:
+        values, mask = init
+        with torch.no_grad():
+            model.embedding.weight[torch.from_numpy(mask)] = torch.from_numpy(values[mask].astype(np.float32))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     for epoch in range(config.epochs):
         perm = rng.permutation(len(users))

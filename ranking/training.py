@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,10 @@ class TrainConfig:
     half_lives: tuple[float, ...] = (0.0, 100.0)  # profile recency options tried on validation
     disliked_weights: tuple[float, ...] = (0.5, 0.25)
     threads: int = 2
+    #: a previous version's folder to warm-start from (ranking/warmstart.py); None trains from scratch
+    warm_from: str | None = None
+    #: with a warm start, LightGCN and PyKEEN train for this share of their epochs
+    warm_epochs: float = 0.3
     progress: bool = True
 
     @classmethod
@@ -122,39 +127,55 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     kgattr = AttributeModel.fit(data.n_items, data.n_attrs, data.fact_items, data.fact_attrs)
     timings["ease_kgattr"] = time.perf_counter() - t
 
-    t = _stage(log, f"LightGCN ({config.lightgcn.epochs} epochs) …")
-    with _bar(config.lightgcn.epochs, "LightGCN", config.progress) as bar:
+    warm = _warm_start(config, data, log)
+    lg_config = config.lightgcn
+    lg_init = None
+    if warm is not None and warm.lightgcn.values.shape[1] == lg_config.dim:
+        lg_config = replace(lg_config, epochs=max(1, round(lg_config.epochs * config.warm_epochs)))
+        lg_init = (warm.lightgcn.values, warm.lightgcn.mask)
+    t = _stage(log, f"LightGCN ({lg_config.epochs} epochs{', warm' if lg_init else ''}) …")
+    with _bar(lg_config.epochs, "LightGCN", config.progress) as bar:
         def lg_progress(epoch: int, loss: float) -> None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4f}")
-        lightgcn = train_lightgcn(train_m, config.lightgcn, lg_progress)
+        lightgcn = train_lightgcn(train_m, lg_config, lg_progress, lg_init)
     timings["lightgcn"] = time.perf_counter() - t
     log(f"  LightGCN val ndcg@10 {ndcg_at_k(lightgcn.score(val.history[val.users]), val):.4f}")
 
-    t = _stage(log, f"PyKEEN: choosing among {', '.join(config.kge_candidates)} on validation …")
     likes = split.mask(TRAIN) & (data.ratings >= config.split.positive_rating)
     triples = Triples.build(data.users[likes], data.items[likes], data.fact_items, data.fact_relations,
                             data.fact_attrs, data.relations, data.n_items, data.n_attrs, data.n_users,
                             config.kge.min_attr_items)
-    best: tuple[float, Any, str] = (-1.0, None, "")
     kge_val: dict[str, float] = {}
-    for name in config.kge_candidates:
-        trainer = KGETrainer(triples, replace(config.kge, model=name))
-        epochs = min(config.kge_select_epochs, config.kge.epochs)
-        with _bar(epochs, f"PyKEEN {name}", config.progress) as bar:
+    if warm is not None and warm.kge_entities.values.shape[1] == config.kge.dim:
+        # the interaction model the previous run chose on validation, from its embeddings
+        kge_name = warm.kge_model
+        epochs = max(1, round(config.kge.epochs * config.warm_epochs))
+        t = _stage(log, f"PyKEEN {kge_name} ({epochs} epochs, warm) …")
+        trainer = KGETrainer(triples, replace(config.kge, model=kge_name),
+                             (warm.kge_entities.values, warm.kge_entities.mask, warm.kge_relations))
+        with _bar(epochs, f"PyKEEN {kge_name}", config.progress) as bar:
             trainer.train(epochs, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
-        score = ndcg_at_k(trainer.export().score(val.history[val.users]), val)
-        kge_val[name] = round(score, 5)
-        log(f"  {name}: val ndcg@10 {score:.4f} after {epochs} epochs")
-        if score > best[0]:
-            best = (score, trainer, name)
-    trainer, kge_name = best[1], best[2]
-    rest = config.kge.epochs - trainer.epochs_done
-    with _bar(rest, f"PyKEEN {kge_name}", config.progress) as bar:
-        trainer.train(rest, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
+    else:
+        t = _stage(log, f"PyKEEN: choosing among {', '.join(config.kge_candidates)} on validation …")
+        best: tuple[float, Any, str] = (-1.0, None, "")
+        for name in config.kge_candidates:
+            trainer = KGETrainer(triples, replace(config.kge, model=name))
+            epochs = min(config.kge_select_epochs, config.kge.epochs)
+            with _bar(epochs, f"PyKEEN {name}", config.progress) as bar:
+                trainer.train(epochs, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
+            score = ndcg_at_k(trainer.export().score(val.history[val.users]), val)
+            kge_val[name] = round(score, 5)
+            log(f"  {name}: val ndcg@10 {score:.4f} after {epochs} epochs")
+            if score > best[0]:
+                best = (score, trainer, name)
+        trainer, kge_name = best[1], best[2]
+        rest = config.kge.epochs - trainer.epochs_done
+        with _bar(rest, f"PyKEEN {kge_name}", config.progress) as bar:
+            trainer.train(rest, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
     kge = trainer.export()
     timings["pykeen"] = time.perf_counter() - t
-    log(f"  PyKEEN {kge_name} ({config.kge.epochs} epochs) val ndcg@10 {ndcg_at_k(kge.score(val.history[val.users]), val):.4f}")
+    log(f"  PyKEEN {kge_name} ({trainer.epochs_done} epochs) val ndcg@10 {ndcg_at_k(kge.score(val.history[val.users]), val):.4f}")
 
     components = Components(ease, lightgcn, kge, kgattr, popularity)
     t = _stage(log, "tuning the blend and fitting the baselines on validation …")
@@ -172,6 +193,10 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     write_manifest(tmp, version, tuned.params, config.split.positive_rating, {
         "config": config.describe(), "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
         "ablations": {k: v for k, v in tuned.ablations.items()}, "baselines": tuned.baseline_params,
+        "warm_start": None if warm is None else {
+            "from": warm.version, "epochs_share": config.warm_epochs,
+            "lightgcn_rows_inherited": warm.lightgcn.inherited if lg_init else 0,
+            "kge_rows_inherited": warm.kge_entities.inherited if not kge_val else 0},
     })
     t = _stage(log, "evaluating every model on the test users …")
     report = evaluation.evaluate_directory(tmp, graph, settings, tuned=tuned, log=log)
@@ -183,6 +208,23 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     tmp.rename(directory)
     log(f"model version {version} written to {directory} in {timings['total']:.0f} s")
     return version
+
+
+def _warm_start(config: TrainConfig, data: Any, log: Log) -> Any:
+    """The previous version's embeddings for this run's dataset, or None (no warm start asked, or the
+    previous version cannot be read: then everything trains from scratch, and the log says why)."""
+    if not config.warm_from:
+        return None
+    from kgrec.ranking.warmstart import WarmStart
+
+    try:
+        warm = WarmStart.load(Path(config.warm_from), data)
+    except (OSError, KeyError, ValueError) as exc:
+        log(f"  no warm start from {config.warm_from} ({exc}): training from scratch")
+        return None
+    log(f"  warm start from version {warm.version}: {warm.lightgcn.inherited} LightGCN and "
+        f"{warm.kge_entities.inherited} PyKEEN rows inherited, {config.warm_epochs:.0%} of the epochs")
+    return warm
 
 
 def published_embeddings(comp, train_m) -> np.ndarray:

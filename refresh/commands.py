@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", metavar="KIND:PATH",
                    help="movielens:DIR or csv:DIR (repeatable; default KGREC_REFRESH_SOURCES, else KGREC_DATA_DIR)")
     p.add_argument("--full", action="store_true",
-                   help="retrain from scratch (today every run does: there is no warm start yet)")
+                   help="retrain from scratch (default: warm-start from the active version's embeddings)")
     p.add_argument("--quick", action="store_true",
                    help="quick training (epochs x0.1, one KGE candidate), as `kgrec train --quick`: tests, smoke runs")
     p.add_argument("--tolerance", type=float, default=None,

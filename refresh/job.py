@@ -123,14 +123,17 @@ def hybrid_ndcg(metrics: dict[str, Any]) -> float:
     return float(metrics["models"]["hybrid"]["ndcg@10"])
 
 
-def train_candidate(graph: Graph, settings: Settings, progress: bool, quick: bool = False) -> VersionScore:
+def train_candidate(graph: Graph, settings: Settings, progress: bool, quick: bool = False,
+                    warm_from: Path | None = None) -> VersionScore:
     """Train every model into a new version folder (nothing in Neo4j changes) and read its test score.
-    ``quick`` is `kgrec train --quick`'s config (epochs x0.1, one KGE candidate): for tests and smoke runs."""
+    ``quick`` is `kgrec train --quick`'s config (epochs x0.1, one KGE candidate): for tests and smoke runs.
+    ``warm_from``: a version folder whose embeddings the run starts from (ranking/warmstart.py)."""
     from kgrec.ranking.modelstore import read_report, version_dir
     from kgrec.ranking.training import TrainConfig, train
 
     config = TrainConfig.from_settings(settings, quick=quick)
     config.progress = progress
+    config.warm_from = str(warm_from) if warm_from is not None else None
     version = train(graph, settings, config, log=_log)
     directory = version_dir(settings.models_dir, version)
     return VersionScore(version, hybrid_ndcg(read_report(directory)), directory)
@@ -177,11 +180,12 @@ def run_refresh(settings: Settings, *, sources: list[str] | None = None, full: b
             try:
                 _log(f"run {run_id}: ingest from {', '.join(f'{s.kind}:{s.path}' for s in chosen) or 'no file source'}")
                 outcome.counts = ingest_sources(graph, settings, chosen, progress)
-                _log("training a candidate version" + (" (quick mode)" if quick else "")
-                     + (" (full retrain)" if full else ""))
-                candidate = train_candidate(graph, settings, progress, quick)
-                outcome.version = candidate.version
                 active = active_version(graph, settings)
+                warm = None if full or active is None or active.path is None else active.path
+                _log("training a candidate version" + (" (quick mode)" if quick else "")
+                     + (" (full retrain)" if full else f", warm-started from {active.version}" if warm else ""))
+                candidate = train_candidate(graph, settings, progress, quick, warm)
+                outcome.version = candidate.version
                 new, old, how = compare(candidate, active)
                 outcome.metrics = {"candidate_ndcg@10": new, "active_ndcg@10": old, "tolerance": tolerance,
                                    "active_version": active.version if active else None, "compared": how,

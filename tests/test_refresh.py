@@ -24,6 +24,7 @@ from kgrec.config import Settings
 from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
 from kgrec.graph.schema import apply_schema
+from kgrec.ranking.modelstore import read_manifest, version_dir
 from kgrec.refresh.job import RefreshOutcome, run_refresh
 from test_models import DAY, PER_GENRE, movie_id, synthetic
 
@@ -203,6 +204,11 @@ def test_new_movie_and_ratings_are_published_and_served_without_restart(
     written = outcome.counts[f"csv:{tmp_path}"]["written"]
     assert written.get("item") == 1 and written.get("directed") == 1 and written.get("rated") == 5, written
     assert statuses and set(statuses) == {200}, statuses
+    # warm-started from the version it replaces: the known users and items start from its embeddings
+    warm = read_manifest(version_dir(settings.models_dir, outcome.version))["warm_start"]
+    assert warm["from"] == first.version and warm["lightgcn_rows_inherited"] > 0 and warm["kge_rows_inherited"] > 0
+    assert first.metrics.get("active_version") is None  # the first run had nothing to start from
+    assert read_manifest(version_dir(settings.models_dir, first.version))["warm_start"] is None
 
     deadline = time.monotonic() + 10  # the service re-checks the active version every 2 s
     while client.get("/ready").get_json()["model_version"] != outcome.version:
@@ -265,8 +271,11 @@ def test_killed_mid_training_keeps_serving_and_the_next_run_publishes(
     service = RecommendationService(base_graph, settings)
     assert service.recommend(HORROR_FANS[0], k=3)["model_version"] == before
 
-    outcome = refresh(settings, [f"csv:{tmp_path}"])  # takes over the dead run's lock at once
+    # takes over the dead run's lock at once; --full: from scratch, no warm start
+    outcome = run_refresh(settings, sources=[f"csv:{tmp_path}"], quick=True, progress=False, full=True,
+                          tolerance=SMALL_GRAPH_TOLERANCE)
     assert outcome.status == "published", outcome.reason
+    assert read_manifest(version_dir(settings.models_dir, outcome.version))["warm_start"] is None
     assert active(base_graph) == outcome.version != before
     runs = refresh_runs(base_graph)
     assert runs[dead[0]["id"]]["status"] == "failed"
