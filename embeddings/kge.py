@@ -50,6 +50,9 @@ class KGEModel:
     attr_emb: np.ndarray        # (n_attrs, d); rows of unused attributes are zero
     attr_known: np.ndarray      # bool
     relation_emb: dict[str, np.ndarray] = field(default_factory=dict)
+    #: (n_users, d) the trained users' rows: serving folds users in from items and never reads them, but a
+    #: warm start (ranking/warmstart.py) continues from them; None in versions written before they were kept
+    user_emb: np.ndarray | None = None
 
     # -- user side -----------------------------------------------------------------------------
     def query(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -148,16 +151,18 @@ class KGEModel:
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        users = {} if self.user_emb is None else {"user_emb": self.user_emb}
         np.savez(path, model=np.array(self.model), item_emb=self.item_emb, item_known=self.item_known,
                  attr_emb=self.attr_emb, attr_known=self.attr_known,
                  relation_names=np.array(list(self.relation_emb), dtype=str),
-                 relation_emb=np.stack(list(self.relation_emb.values())))
+                 relation_emb=np.stack(list(self.relation_emb.values())), **users)
 
     @classmethod
     def load(cls, path: Path) -> "KGEModel":
         with np.load(path) as z:
             rel = dict(zip(z["relation_names"].tolist(), z["relation_emb"]))
-            return cls(str(z["model"]), z["item_emb"], z["item_known"], z["attr_emb"], z["attr_known"], rel)
+            return cls(str(z["model"]), z["item_emb"], z["item_known"], z["attr_emb"], z["attr_known"], rel,
+                       z["user_emb"] if "user_emb" in z.files else None)
 
 
 @dataclass(frozen=True)
@@ -282,4 +287,5 @@ def _extract(model, triples: Triples, name: str) -> KGEModel:
     n_i, n_a = triples.n_items, triples.n_attrs
     attr_emb = np.where(used[n_i:n_i + n_a, None], ent[n_i:n_i + n_a], 0).astype(ent.dtype)
     return KGEModel(name, ent[:n_i].copy(), used[:n_i].copy(), attr_emb, used[n_i:n_i + n_a].copy(),
-                    {r: rel[k].copy() for k, r in enumerate(triples.relation_names)})
+                    {r: rel[k].copy() for k, r in enumerate(triples.relation_names)},
+                    np.where(used[n_i + n_a:, None], ent[n_i + n_a:], 0).astype(ent.dtype))

@@ -52,10 +52,13 @@ class WarmStart:
         kge = comp.kge
         kge_items = _take(kge.item_emb, items, kge.item_known)
         kge_attrs = _take(kge.attr_emb, attrs, kge.attr_known)
-        no_users = Rows(np.zeros((data.n_users, kge.item_emb.shape[1]), kge.item_emb.dtype),
-                        np.zeros(data.n_users, bool))  # PyKEEN's user rows are not kept in a version
+        if kge.user_emb is not None and len(kge.user_emb) == len(old.user_ids):
+            kge_users = _take(kge.user_emb, users, np.abs(kge.user_emb).sum(1) > 0)
+        else:  # a version written before PyKEEN's user rows were kept
+            kge_users = Rows(np.zeros((data.n_users, kge.item_emb.shape[1]), kge.item_emb.dtype),
+                             np.zeros(data.n_users, bool))
         return cls(manifest["version"], manifest.get("kge_model") or kge.model,
-                   _stack(lg_users, lg_items), _stack(kge_items, kge_attrs, no_users), dict(kge.relation_emb))
+                   _stack(lg_users, lg_items), _stack(kge_items, kge_attrs, kge_users), dict(kge.relation_emb))
 
 
 def _align(old_keys: np.ndarray, new_keys: np.ndarray) -> np.ndarray:
