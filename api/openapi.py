@@ -131,6 +131,7 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
             "ExplainedItem": {"type": "object", "required": ["id", "title", "score"], "properties": {
                 "user": _ID, "model_version": {"type": "string"}, "id": _ID,
                 "title": {"type": "string", "nullable": True}, "score": {"type": "number", "nullable": True},
+                "cold_start": {"type": "boolean"},
                 "explanations": {"type": "array", "items": {"$ref": "#/components/schemas/Explanation"}}}},
             "Recommendations": {"type": "object", "required": ["user", "model_version", "items"], "properties": {
                 "user": _ID, "model_version": {"type": "string"},

@@ -18,6 +18,19 @@ from kgrec.ranking.modelstore import load_components, read_manifest
 Profile = Sequence[tuple[int, float, int]]  # (item id, rating, ts epoch seconds)
 
 
+#: an item first interacted with this many days before the newest interaction of the data is new
+NEW_ITEM_DAYS = 90
+
+
+def new_items(data: Dataset) -> np.ndarray:
+    """Per item: no interaction at all, or the first one within NEW_ITEM_DAYS of the data's newest."""
+    first = np.full(data.n_items, np.iinfo(np.int64).max, dtype=np.int64)
+    if len(data.ts):
+        np.minimum.at(first, data.items.astype(np.int64), data.ts.astype(np.int64))
+        return first >= int(data.ts.max()) - NEW_ITEM_DAYS * 86400
+    return np.ones(data.n_items, dtype=bool)
+
+
 class UnknownItem(KeyError):
     """The item id is not in this model's catalogue."""
 
@@ -32,6 +45,8 @@ class Recommender:
     embeddings: np.ndarray        # (n_items, d) float32, L2-normalised; zero rows = no embedding
     attr_index: dict[str, int]    # "Label:key" -> attribute index
     attr_relations: dict[str, str]  # "Label:key" -> the relation it is most often reached by
+    #: items new in the data: first interaction within NEW_ITEM_DAYS of the newest one, or none at all
+    new: np.ndarray | None = None
 
     @classmethod
     def load(cls, model_dir: Path | str) -> "Recommender":
@@ -51,6 +66,7 @@ class Recommender:
             embeddings=np.load(model_dir / "item_embeddings.npy"),
             attr_index={k: n for n, k in enumerate(data.attr_keys)},
             attr_relations={k: max(c, key=c.get) for k, c in rel_counts.items()},
+            new=new_items(data),
         )
 
     # -- profiles ------------------------------------------------------------------------------
@@ -67,15 +83,26 @@ class Recommender:
         w = profile_weights(ratings[known], ts[known], self.params, self.positive_rating)
         return pos[known], w, ids[known]
 
-    def score_profile(self, profile: Profile, scales: dict[str, float] | None = None) -> np.ndarray:
+    def score_profile(self, profile: Profile, scales: dict[str, float] | None = None,
+                      parts: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """The hybrid score of every catalogue item (``item_ids`` order) for this profile.
         An empty profile gets the popularity prior alone. ``scales`` receives each term's standard
-        deviation, which ``contributions_many`` needs (pass it there to skip scoring again)."""
+        deviation, which ``contributions_many`` needs (pass it there to skip scoring again); ``parts``
+        receives each term's standardised scores."""
         items, w, _ = self._profile(profile)
         if len(items) == 0:
             return self.components.score_one(items, w, ["popularity"], scales)["popularity"]
         names = [n for n in COMPONENTS if self.params.weights.get(n)]
-        return blend(self.components.score_one(items, w, names, scales), self.params.weights)
+        terms = self.components.score_one(items, w, names, scales)
+        if parts is not None:
+            parts.update(terms)
+        return blend(terms, self.params.weights)
+
+    def content_scores(self, profile: Profile) -> np.ndarray:
+        """The knowledge-graph attribute term alone, standardised over the catalogue (z-scores): how well
+        each item's attributes match the profile's, whatever its interactions."""
+        items, w, _ = self._profile(profile)
+        return self.components.score_one(items, w, ["kgattr"])["kgattr"]
 
     def recommend(self, profile: Profile, k: int = 10, exclude: set[int] | None = None) -> list[tuple[int, float]]:
         """The ``k`` best items, without the profile's items and ``exclude``; best first."""
