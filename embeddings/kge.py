@@ -126,6 +126,7 @@ class KGEModel:
                 sq_e = (np.abs(e) ** 2).sum(1)[None, :]
                 without = -np.sqrt(np.maximum(sq_q + sq_e - 2 * cross, 0))
         out[keep] = base[None, :] - without
+        out[:, ~self.item_known[targets]] = 0.0  # a target the model never trained on gets no credit
         return out
 
     def score_profile(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -223,6 +224,15 @@ class KGETrainer:
         loss = SoftplusLoss() if config.model == "ComplEx" else NSSALoss(margin=6.0, adversarial_temperature=1.0)
         self.model = cls(triples_factory=self.factory, embedding_dim=config.dim, loss=loss, random_seed=config.seed)
         if init is not None:
+            # PyKEEN's first ``train`` resets every parameter: lay the warm rows back over the fresh ones then
+            reset = self.model.reset_parameters_
+
+            def reset_then_warm():  # type: ignore[no-untyped-def]
+                model = reset()
+                self._start_from(*init)
+                return model
+
+            self.model.reset_parameters_ = reset_then_warm  # type: ignore[method-assign]
             self._start_from(*init)
         self.loop = SLCWATrainingLoop(model=self.model, triples_factory=self.factory,
                                       optimizer=torch.optim.Adam(self.model.parameters(), lr=config.lr),

@@ -54,6 +54,9 @@ class LightGCNModel:
 
     item_emb: np.ndarray  # float32 (n_items, dim)
     user_emb: np.ndarray  # float32 (n_users, dim)
+    #: (n_users + n_items, dim) the trained layer-0 embeddings, users first: what a warm start continues
+    #: from (the layer-averaged ones above are their propagation); None in older versions
+    base_emb: np.ndarray | None = None
 
     def fold_in(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """A user vector from the items they rated: the (weighted) mean of those items' embeddings."""
@@ -118,4 +121,6 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             progress(epoch, total / len(perm))
     with torch.no_grad():
         emb = model.get_embedding(adj).numpy()
-    return LightGCNModel(item_emb=emb[n_users:].astype(np.float32), user_emb=emb[:n_users].astype(np.float32))
+        base = model.embedding.weight.detach().numpy().astype(np.float32)
+    return LightGCNModel(item_emb=emb[n_users:].astype(np.float32), user_emb=emb[:n_users].astype(np.float32),
+                         base_emb=base)

@@ -10,10 +10,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kgrec.graph.connection import Graph
+from kgrec.ingest.names import tag_name
 
 #: the property that identifies a node of each label (its uniqueness constraint in cypher/schema.cypher)
 KEY_BY_LABEL = {"User": "id", "Item": "id", "Movie": "id", "Person": "id", "Entity": "id",
@@ -64,7 +65,6 @@ class Candidate:
     rating: float | None
     ts: int | None
     liked_id: int | None
-    extra: dict[str, Any] = field(default_factory=dict)
     #: set on candidates found in memory, before their path is fetched: the kind of link and what
     #: cypher/explain/fetch_paths.cypher needs to MATCH the path ({item, via, liked, label, key, value})
     kind: str | None = None
@@ -144,7 +144,8 @@ def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes
                      per_kind: int = 3) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """Candidate paths for every item, found by walking the graph from ``likes``, and the items' titles,
     in one round trip (UNWIND)."""
-    rows = graph.read_plain("explain/paths", user=user, items=list(items), liked=likes.liked, tags=likes.tags,
+    tags = [{"name": tag_name(t), "raw": t} for t in likes.tags]
+    rows = graph.read_plain("explain/paths", user=user, items=list(items), liked=likes.liked, tags=tags,
                       per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN)
     candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
     return candidates, {row["item"]: row["title"] for row in rows}

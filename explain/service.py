@@ -2,8 +2,9 @@
 
 Each request reads the user's current profile from Neo4j (so an interaction posted a moment ago counts,
 without retraining), scores the catalogue with the active model version, and fetches the explanation
-paths of the chosen items in one round trip. The active version is re-read now and then, so a version
-published by the refresh job is picked up without a restart.
+paths of the chosen items in one round trip (plus a graph walk only for items or liked items added after
+training). The active version is re-read now and then, so a version published by the refresh job is picked
+up without a restart. A document is answered again from the cache while nothing it depends on changed.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ MAX_K = 100
 MAX_PATHS = 10
 #: seconds between two checks of which model version is active
 VERSION_CHECK_SECONDS = 2.0
+# a loaded model is frozen out of garbage collection (see RecommendationService.model); at exit, unfreeze so
+# that native extensions see their objects go rather than report them leaked
+atexit.register(gc.unfreeze)
 #: a "cold" item is new in the data (Recommender.new: first interaction in the last NEW_ITEM_DAYS, or none)
 #: and has fewer training interactions than this: the collaborative terms cannot rank it yet, so a cold item
 #: whose attributes match the user's at least COLD_MIN_Z standard deviations above the catalogue's mean may
@@ -90,14 +94,15 @@ class RecommendationService:
                 from kgrec.ranking.recommender import Recommender
 
                 path = Path(rows[0].get("path") or self.settings.models_dir / version)
-                self._model = Recommender.load(path)
-                self._shared = SharedIndex.load(path, self.graph)
-                self._model_version = version
+                model, index = Recommender.load(path), SharedIndex.load(path, self.graph)
+                # both at once: no request sees the new model with the old index
+                self._model, self._shared, self._model_version = model, index, version
                 # the model's many small objects (co-liked pairs, attribute maps) live as long as the model:
-                # keep full garbage collections from walking them on every request (p99 41 -> 27 ms)
+                # keep full garbage collections from walking them on every request (p99 41 -> 27 ms); the
+                # previous version's objects are unfrozen first, so they can go
+                gc.unfreeze()
                 gc.collect()
                 gc.freeze()
-                atexit.register(gc.unfreeze)  # at exit, let native extensions see their objects go
             return self._model
 
     @property
@@ -135,12 +140,14 @@ class RecommendationService:
         explaining = explain and paths > 0
         # explanation-aware: a pool of 2k, so that items the graph cannot explain give way to the next ones
         pool = self._rank(model, scores, allowed, 2 * k if explaining else k, diversity)
-        cold = cold_items(model, profile, allowed, pool[:k], min(self.settings.cold_slots, k - 1), parts.get("kgattr"))
-        pool = pool[:k - len(cold)] + cold + pool[k - len(cold):]
+        cold = cold_items(model, profile, allowed, pool[:k], min(self.settings.cold_slots, k - 1),
+                          parts.get("kgattr"))
+        pool = pool[:k - len(cold)] + cold + [i for i in pool[k - len(cold):] if i not in cold]
         doc = self._document(user, model, profile, [int(ids[i]) for i in pool],
                              {int(ids[i]): float(scores[i]) for i in pool}, k, paths if explaining else 0, scales)
+        cold_ids = {int(ids[i]) for i in cold}
         for entry in doc["items"]:
-            if entry["id"] in {int(ids[i]) for i in cold}:
+            if entry["id"] in cold_ids:
                 entry["cold_start"] = True
         return doc
 
@@ -172,7 +179,8 @@ class RecommendationService:
         doc = self.cache.get(key, stamp)
         if doc is None:
             doc = compute()
-            self.cache.put(key, stamp, doc)
+            if doc.get("model_version") == stamp[0]:  # not when another version became active meanwhile
+                self.cache.put(key, stamp, doc)
         return doc
 
     def _rank(self, model: Any, scores: np.ndarray, allowed: np.ndarray, k: int, diversity: float) -> list[int]:

@@ -21,8 +21,10 @@ from scipy import sparse
 from kgrec.explain.paths import (_KIND_BY_TYPE, BROAD_DEGREE, KEY_BY_LABEL, LIKED_SCAN, Candidate, Likes, fetch_paths,
                                  rank)
 from kgrec.graph.connection import Graph
+from kgrec.ingest.names import tag_name
 
-#: candidates kept per item and kind beyond ``per_kind``: spares for triples whose MATCH fails
+#: candidates kept beyond ``per_kind`` per item and kind (and fetched beyond ``paths`` per item): spares for
+#: paths whose MATCH fails
 SPARE = 1
 
 
@@ -101,11 +103,12 @@ class SharedIndex:
             by_attr.sort_indices()
             liked_counts = np.diff(by_attr.indptr)
         liked_pos_list, liked_id_list = liked_pos.tolist(), liked_ids.tolist()
-        tag_attrs: dict[int, list[tuple[int, int]]] = {}
+        # the user's own tags as written (TAGGED.tag), by the aggregated Tag node's attribute (folded name)
+        tag_attrs: dict[int, list[tuple[int, int, str]]] = {}
         for tag, tagged_item, ts in tagged:
-            attr = self.attr_lookup.get(f"Tag:{tag}")
+            attr = self.attr_lookup.get(f"Tag:{tag_name(tag)}")
             if attr is not None:
-                tag_attrs.setdefault(attr, []).append((int(tagged_item), int(ts or 0)))
+                tag_attrs.setdefault(attr, []).append((int(tagged_item), int(ts or 0), tag))
         keep = per_kind + SPARE
         out: dict[int, list[Candidate]] = {}
         for item, pos in zip(items, self.positions(items)):
@@ -115,15 +118,15 @@ class SharedIndex:
             found: list[Candidate] = []
             lo, hi = self.rows.indptr[pos], self.rows.indptr[pos + 1]
             attrs, rels = self.rows.indices[lo:hi], self.rows.data[lo:hi]
-            groups: dict[str, list[tuple[float, int, Candidate]]] = {}
+            groups: dict[str, list[tuple]] = {}  # kind -> (-score, -ts, liked, rating, ts, attr, degree, rels)
             if tag_attrs:
-                for attr in attrs.tolist():
-                    for tagged_item, ts in tag_attrs.get(attr, ()):
-                        if tagged_item != item:
-                            found.append(Candidate(
-                                "your_tag", [], [], self.degree_list[attr], None, ts, tagged_item, kind="your_tag",
-                                spec={"item": item, "via": "your_tag", "liked": tagged_item,
-                                      "value": self.attr_keys[attr].split(":", 1)[1]}))
+                own = sorted(((-ts, tagged_item, tag, attr) for attr in attrs.tolist()
+                              for tagged_item, ts, tag in tag_attrs.get(attr, ()) if tagged_item != item))
+                for neg_ts, tagged_item, tag, attr in own[:keep]:  # the newest first
+                    found.append(Candidate(
+                        "your_tag", [], [], self.degree_list[attr], None, -neg_ts, tagged_item, kind="your_tag",
+                        spec={"item": item, "via": "your_tag", "liked": tagged_item, "tag": tag,
+                              "value": self.attr_keys[attr].split(":", 1)[1]}))
             if by_attr is not None:
                 # only the attributes some liked item has too (most of an item's tags and keywords are not)
                 shared = liked_counts[attrs] > 0
@@ -131,10 +134,10 @@ class SharedIndex:
                     degree = self.degree_list[attr]
                     a, b = by_attr.indptr[attr], by_attr.indptr[attr + 1]
                     who, their_rel = by_attr.indices[a:b].tolist(), by_attr.data[a:b].tolist()
+                    picked = [(w, r) for w, r in zip(who, their_rel) if liked_pos_list[w] != pos
+                              and (degree <= BROAD_DEGREE or w < LIKED_SCAN)]
                     if degree > BROAD_DEGREE:
-                        picked = [(w, r) for w, r in zip(who, their_rel) if w < LIKED_SCAN and liked_pos_list[w] != pos][:2]
-                    else:
-                        picked = [(w, r) for w, r in zip(who, their_rel) if liked_pos_list[w] != pos]
+                        picked = picked[:2]
                     if not picked:
                         continue
                     for w, other in picked:
@@ -142,14 +145,18 @@ class SharedIndex:
                         rating, ts = interactions.get(liked, (None, 0))
                         score = (rating if rating is not None else 4.5) / math.log(2.0 + degree)
                         groups.setdefault(self._kind(rel, other, attr), []).append(
-                            (-score, -(ts or 0), liked, rating, ts, attr, degree))
+                            (-score, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
             for kind, group in groups.items():
                 group.sort(key=lambda entry: entry[:2])
-                for _, _, liked, rating, ts, attr, degree in group[:keep]:
+                for _, _, liked, rating, ts, attr, degree, liked_rel, item_rel in group[:keep]:
                     label, value = self.attr_keys[attr].split(":", 1)
+                    # the relationship types too: the fetched path is the one ranked here (a person who
+                    # directed one film and acted in another is a "person" link on both sides)
                     found.append(Candidate("shared", [], [], degree, rating, ts, liked, kind=kind,
                                            spec={"item": item, "via": "shared", "liked": liked, "label": label,
-                                                 "key": KEY_BY_LABEL.get(label, "id"), "value": value}))
+                                                 "key": KEY_BY_LABEL.get(label, "id"), "value": value,
+                                                 "liked_rel": self.relations[liked_rel - 1],
+                                                 "item_rel": self.relations[item_rel - 1]}))
             # co-liked: as the graph walk keeps them, the best-rated and newest liked items first
             co = [(-(interactions.get(liked, (4.5, 0))[0] or 4.5), -(interactions.get(liked, (0, 0))[1] or 0),
                    liked, users) for liked, users in self.co_liked.get(item, {}).items() if liked in liked_set]
@@ -170,7 +177,8 @@ class SharedIndex:
 def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[int], likes: Likes,
                  interactions: Mapping[int, tuple[float, int]], tagged: Sequence[tuple[str, int, int]] = (),
                  paths: int = 3, contributions: Mapping[int, Mapping[int, float]] | None = None,
-                 found: Mapping[int, Sequence[Candidate]] | None = None) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+                 found: Mapping[int, Sequence[Candidate]] | None = None
+                 ) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """The literal paths of the best in-memory candidates (``paths + SPARE`` per item, ranked as the
     final selection ranks them) and the items' titles, in one round trip. ``found``: the candidates
     when the caller has them already. Items the index does not know get no path here."""

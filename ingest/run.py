@@ -1,6 +1,8 @@
 """One ingest run end to end: schema, plan rows, entities, CO_LIKED, counts and the summary."""
 from __future__ import annotations
 
+import contextlib
+
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -66,6 +68,21 @@ def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, 
                 entities: bool = True, co_liked: bool = True, progress: bool = True,
                 timings: dict[str, float] | None = None) -> IngestReport:
     """Write ``plan`` into the graph (idempotent; only new or changed rows are sent)."""
+    try:
+        report = _ingest_plan(graph, plan, settings, rejects, batch_size=batch_size, entities=entities,
+                              co_liked=co_liked, progress=progress, timings=timings)
+    except BaseException:
+        # whatever was written before the failure changed the graph too: serving processes must not keep
+        # answering from what they cached (best effort: the database may be what failed)
+        with contextlib.suppress(Exception):
+            graph.write("ingest/bump_revision")
+        raise
+    graph.write("ingest/bump_revision")  # serving processes drop their cached recommendations
+    return report
+
+
+def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, *, batch_size: int | None,
+                 entities: bool, co_liked: bool, progress: bool, timings: dict[str, float] | None) -> IngestReport:
     batch_size = batch_size or settings.batch_size
     report = IngestReport(max_reject_rate=settings.max_reject_rate, timings=dict(timings or {}))
     t = time.perf_counter()
@@ -104,7 +121,6 @@ def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, 
         report.co_liked = asdict(result)
         report.timings["co_liked"] = result.seconds
 
-    graph.write("ingest/bump_revision")  # serving processes drop their cached recommendations
     t = time.perf_counter()
     report.labels = {r["label"]: r["count"] for r in graph.read("ingest/count_labels")}
     report.types = {r["type"]: r["count"] for r in graph.read("ingest/count_types")}

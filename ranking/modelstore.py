@@ -38,7 +38,8 @@ def version_dir(models_dir: Path, version: str) -> Path:
 def save_components(directory: Path, comp: Components) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     np.savez(directory / "ease.npz", items=comp.ease.items, B=comp.ease.B, n_items=comp.ease.n_items)
-    np.savez(directory / "lightgcn.npz", item_emb=comp.lightgcn.item_emb, user_emb=comp.lightgcn.user_emb)
+    base = {} if comp.lightgcn.base_emb is None else {"base_emb": comp.lightgcn.base_emb}
+    np.savez(directory / "lightgcn.npz", item_emb=comp.lightgcn.item_emb, user_emb=comp.lightgcn.user_emb, **base)
     comp.kge.save(directory / "kge.npz")
     sp.save_npz(directory / "kgattr_matrix.npz", comp.kgattr.matrix)
     np.save(directory / "kgattr_idf.npy", comp.kgattr.idf)
@@ -49,7 +50,7 @@ def load_components(directory: Path) -> Components:
     with np.load(directory / "ease.npz") as z:
         ease = EASE(z["items"], z["B"], int(z["n_items"]))
     with np.load(directory / "lightgcn.npz") as z:
-        lightgcn = LightGCNModel(z["item_emb"], z["user_emb"])
+        lightgcn = LightGCNModel(z["item_emb"], z["user_emb"], z["base_emb"] if "base_emb" in z.files else None)
     kgattr = AttributeModel(sp.load_npz(directory / "kgattr_matrix.npz").tocsr(), np.load(directory / "kgattr_idf.npy"))
     return Components(ease, lightgcn, KGEModel.load(directory / "kge.npz"), kgattr,
                       np.load(directory / "popularity.npy"))

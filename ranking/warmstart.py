@@ -47,8 +47,13 @@ class WarmStart:
         users = _align(old.user_ids, data.user_ids)
         items = _align(old.item_ids, data.item_ids)
         attrs = _align(np.array(old.attr_keys, dtype=object), np.array(data.attr_keys, dtype=object))
-        lg_users = _take(comp.lightgcn.user_emb, users)
-        lg_items = _take(comp.lightgcn.item_emb, items)
+        lg = comp.lightgcn
+        if lg.base_emb is not None and len(lg.base_emb) == len(old.user_ids) + len(old.item_ids):
+            # the layer-0 rows training left, which propagation turns into the served ones
+            n = len(old.user_ids)
+            lg_users, lg_items = _take(lg.base_emb[:n], users), _take(lg.base_emb[n:], items)
+        else:  # an older version: its propagated rows are the nearest thing
+            lg_users, lg_items = _take(lg.user_emb, users), _take(lg.item_emb, items)
         kge = comp.kge
         kge_items = _take(kge.item_emb, items, kge.item_known)
         kge_attrs = _take(kge.attr_emb, attrs, kge.attr_known)

@@ -18,11 +18,11 @@ def _index(graph: Graph) -> SharedIndex:
                              data.attr_keys, data.relations).with_co_liked(graph)
 
 
-def _explain(graph: Graph, index: SharedIndex, items: list[int]) -> dict:
+def _explain(graph: Graph, index: SharedIndex, items: list[int], tagged: list = TAGGED) -> dict:
     likes = Likes.read(graph, 1)
     rows = graph.run_text("MATCH (:User {id: 1})-[r:RATED]->(i:Item) RETURN i.id AS id, r.rating AS rating, r.ts AS ts")
     interactions = {r["id"]: (r["rating"], r["ts"]) for r in rows}
-    fetched, titles = fetch_chosen(graph, index, 1, items, likes, interactions, TAGGED, paths=3)
+    fetched, titles = fetch_chosen(graph, index, 1, items, likes, interactions, tagged, paths=3)
     assert set(titles) == set(items)  # every item comes back with its title, explained or not
     return select(fetched, items, 3)
 
@@ -61,3 +61,14 @@ def test_items_unknown_to_the_index_get_no_candidates(empty_graph: Graph) -> Non
     likes = Likes.read(empty_graph, 1)
     assert COLLATERAL in index.candidates([COLLATERAL], likes, {})
     assert 999_999 not in index.candidates([999_999], likes, {})  # left to the graph walk
+
+
+def test_own_tags_match_whatever_their_case(empty_graph: Graph) -> None:
+    # the user wrote "Heist"; the aggregated Tag node is "heist" (folded)
+    load_small_graph(empty_graph, tagged=[{"user": 1, "item": RONIN, "tag": "Heist", "ts": 901 * DAY}])
+    walked = explain_items(empty_graph, 1, [HEIST_FILM], paths=3)
+    in_memory = _explain(empty_graph, _index(empty_graph), [HEIST_FILM], [("Heist", RONIN, 901 * DAY)])
+    for explained in (walked, in_memory):
+        own = [e for e in explained[HEIST_FILM] if e.kind == "your_tag"]
+        assert own and own[0].path["relationships"][0]["properties"]["tag"] == "Heist"
+        assert path_exists(empty_graph, own[0].path)

@@ -1,9 +1,10 @@
 // The literal paths of candidate explanations chosen in memory (explain/shared.py), in one round trip.
 // $user: User.id; $items: [Item.id], each returned with its title whether or not a path is found;
-// $specs: [{item, via, liked, label, key, value}], one per path to fetch:
-//   'shared'   (u)-[:RATED]->(liked)-[a]-(x:<label> {<key>: value})-[b]-(item)
+// $specs: [{item, via, liked, label, key, value, liked_rel, item_rel, tag}], one per path to fetch:
+//   'shared'   (u)-[:RATED]->(liked)-[a:<liked_rel>]-(x:<label> {<key>: value})-[b:<item_rel>]-(item)
 //   'co_liked' (u)-[:RATED]->(liked)-[:CO_LIKED]-(item)
-//   'your_tag' (u)-[:TAGGED {tag: value}]->(liked)-[:HAS_TAG]->(:Tag {name: value})<-[:HAS_TAG]-(item)
+//   'your_tag' (u)-[:TAGGED {tag: tag}]->(liked)-[:HAS_TAG]->(:Tag {name: value})<-[:HAS_TAG]-(item)
+//              (tag as the user wrote it, value the Tag node's folded name)
 // A spec the graph no longer holds gives no row, so nothing is shown that the database did not return.
 MATCH (u:User {id: $user})
 UNWIND $items AS item_id
@@ -14,8 +15,9 @@ OPTIONAL CALL (u, item) {
         WITH s WHERE s.via = 'shared'
         MATCH (u)-[r:RATED]->(liked:Item {id: s.liked})
         MATCH (liked)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x:$(s.label))
-        WHERE toString(x[s.key]) = s.value
+        WHERE toString(x[s.key]) = s.value AND type(a) = s.liked_rel
         MATCH (x)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(item)
+        WHERE type(b) = s.item_rel
         RETURN [u, liked, x, item] AS nodes, [r, a, b] AS rels, COUNT { (x)--() } AS degree, r AS first
         LIMIT 1
       UNION ALL
@@ -25,7 +27,7 @@ OPTIONAL CALL (u, item) {
         LIMIT 1
       UNION ALL
         WITH s WHERE s.via = 'your_tag'
-        MATCH (u)-[t:TAGGED {tag: s.value}]->(liked:Item {id: s.liked})-[h:HAS_TAG]->(tag:Tag {name: s.value})
+        MATCH (u)-[t:TAGGED {tag: s.tag}]->(liked:Item {id: s.liked})-[h:HAS_TAG]->(tag:Tag {name: s.value})
         MATCH (tag)<-[h2:HAS_TAG]-(item)
         RETURN [u, liked, tag, item] AS nodes, [t, h, h2] AS rels, COUNT { (tag)<-[:HAS_TAG]-() } AS degree,
                t AS first

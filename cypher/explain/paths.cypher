@@ -6,7 +6,7 @@
 // $per_kind: candidates kept per item and kind of link (Python ranks them again, with contributions and
 // diversity);
 // $liked: the user's liked item ids, best-rated and newest first (the caller has the profile already);
-// $tags: the user's own tags; $broad: a shared node with more links than this (a genre, a country) is
+// $tags: the user's own tags, [{name: the Tag node's folded name, raw: as written on TAGGED}]; $broad: a shared node with more links than this (a genre, a country) is
 // matched from the user's side, against the first $scan liked items.
 // Each candidate: the literal path, its kind of link (via), the degree of the shared node (specificity),
 // and the rating/time of the user's interaction that starts it.
@@ -48,8 +48,9 @@ OPTIONAL CALL (u, item) {
   UNION ALL
     // the user's own tag on another item, also attached to the recommended item
     MATCH (item)-[h2:HAS_TAG]->(tag:Tag)
-    WHERE tag.name IN $tags
-    MATCH (u)-[t:TAGGED {tag: tag.name}]->(tagged:Item)-[h:HAS_TAG]->(tag)
+    WHERE tag.name IN [f IN $tags | f.name]
+    UNWIND [f IN $tags WHERE f.name = tag.name | f.raw] AS raw
+    MATCH (u)-[t:TAGGED {tag: raw}]->(tagged:Item)-[h:HAS_TAG]->(tag)
     WHERE tagged <> item
     RETURN 'your_tag' AS via, [u, tagged, tag, item] AS nodes, [t, h, h2] AS rels,
            COUNT { (tag)<-[:HAS_TAG]-() } AS degree, null AS rating, t.ts AS ts, tagged.id AS liked_id
