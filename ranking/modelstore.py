@@ -49,11 +49,15 @@ def save_components(directory: Path, comp: Components) -> None:
 def load_components(directory: Path) -> Components:
     with np.load(directory / "ease.npz") as z:
         ease = EASE(z["items"], z["B"], int(z["n_items"]))
-    with np.load(directory / "lightgcn.npz") as z:
-        lightgcn = LightGCNModel(z["item_emb"], z["user_emb"], z["base_emb"] if "base_emb" in z.files else None)
+    lightgcn = load_lightgcn(directory)
     kgattr = AttributeModel(sp.load_npz(directory / "kgattr_matrix.npz").tocsr(), np.load(directory / "kgattr_idf.npy"))
     return Components(ease, lightgcn, KGEModel.load(directory / "kge.npz"), kgattr,
                       np.load(directory / "popularity.npy"))
+
+
+def load_lightgcn(directory: Path) -> LightGCNModel:
+    with np.load(directory / "lightgcn.npz") as z:
+        return LightGCNModel(z["item_emb"], z["user_emb"], z["base_emb"] if "base_emb" in z.files else None)
 
 
 def write_manifest(directory: Path, version: str, params: BlendParams, positive_rating: float,

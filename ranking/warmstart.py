@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.ranking.dataset import Dataset
-from kgrec.ranking.modelstore import load_components, read_manifest
+from kgrec.embeddings.kge import KGEModel
+from kgrec.ranking.modelstore import load_lightgcn, read_manifest
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,17 @@ class WarmStart:
         """The previous version's embeddings laid out for ``data`` (the new run's dataset)."""
         manifest = read_manifest(previous)
         old = Dataset.load(previous)
-        comp = load_components(previous)
+        # only the embeddings: the rest of a version (EASE's item x item matrix above all) is not needed
+        lg, kge = load_lightgcn(previous), KGEModel.load(previous / "kge.npz")
         users = _align(old.user_ids, data.user_ids)
         items = _align(old.item_ids, data.item_ids)
         attrs = _align(np.array(old.attr_keys, dtype=object), np.array(data.attr_keys, dtype=object))
-        lg = comp.lightgcn
         if lg.base_emb is not None and len(lg.base_emb) == len(old.user_ids) + len(old.item_ids):
             # the layer-0 rows training left, which propagation turns into the served ones
             n = len(old.user_ids)
             lg_users, lg_items = _take(lg.base_emb[:n], users), _take(lg.base_emb[n:], items)
         else:  # an older version: its propagated rows are the nearest thing
             lg_users, lg_items = _take(lg.user_emb, users), _take(lg.item_emb, items)
-        kge = comp.kge
         kge_items = _take(kge.item_emb, items, kge.item_known)
         kge_attrs = _take(kge.attr_emb, attrs, kge.attr_known)
         if kge.user_emb is not None and len(kge.user_emb) == len(old.user_ids):
