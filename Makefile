@@ -14,10 +14,12 @@ test: install jars
 
 install: $(STAMP)
 
+# PYTHONWARNINGS silences the note setuptools prints on every editable install (it is not about kgrec).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=69" wheel
-	$(VENV)/bin/python -m pip install --quiet --constraint constraints.txt --editable ".[test]"
+	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=77" wheel
+	PYTHONWARNINGS=ignore::UserWarning:setuptools.command.editable_wheel \
+	  $(VENV)/bin/python -m pip install --quiet --constraint constraints.txt --editable ".[test]"
 	touch $(STAMP)
 
 jars: install

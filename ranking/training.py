@@ -84,7 +84,8 @@ def _stderr(message: str) -> None:
 def _bar(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="epoch", disable=not enabled, file=sys.stderr, leave=False)
+    # disable=None: bars only when stderr is a terminal, never thousands of lines in a log file
+    return tqdm(total=total, desc=desc, unit="epoch", disable=not enabled or None, file=sys.stderr, leave=False)
 
 
 def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, log: Log = _stderr) -> str:
