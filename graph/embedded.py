@@ -17,11 +17,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-from kgrec.config import REPO_ROOT, Settings
+from kgrec.config import Settings
 
-POM = REPO_ROOT / "graph" / "maven" / "pom.xml"
+#: package data, so an installed wheel finds it as well as a source checkout
+POM = resources.files("kgrec.graph").joinpath("maven", "pom.xml")
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 MIN_JAVA = 17
 # JVM options the official distribution passes (neo4j.conf server.jvm.additional) that matter on Java 17+.
@@ -105,8 +107,12 @@ class LocalServer:
 
     def install(self, quiet: bool = True) -> None:
         """Fetch the server and Browser jars with Maven (idempotent; re-fetches when the pom changed)."""
+        with resources.as_file(POM) as pom:
+            self._install(pom, quiet)
+
+    def _install(self, pom: Path, quiet: bool) -> None:
         stamp = self.lib / ".complete"
-        pom_digest = _digest(POM)
+        pom_digest = _digest(pom)
         if self.jars_installed() and stamp.read_text().strip() == pom_digest:
             return
         mvn = shutil.which("mvn")
@@ -116,7 +122,7 @@ class LocalServer:
         if self.lib.exists():
             shutil.rmtree(self.lib)
         self.lib.mkdir(parents=True)
-        cmd = [mvn, "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={self.lib}"]
+        cmd = [mvn, "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={self.lib}"]
         if quiet:
             cmd.insert(1, "-q")
         result = subprocess.run(cmd, capture_output=quiet, text=True)

@@ -89,7 +89,10 @@ def ingest_movielens(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     source = (args.source or settings.data_dir).expanduser()
     if not source.is_dir():
-        raise CommandError(f"--source {source} is not a folder", 2)
+        if args.source:
+            raise CommandError(f"--source {source} is not a folder", 2)
+        raise CommandError(f"the data folder {source} (KGREC_DATA_DIR) does not exist: pass --source DIR, set "
+                           "KGREC_DATA_DIR, or download the originals with `kgrec data fetch movielens --dest DIR`", 2)
     return _run(args, settings, lambda rejects, graph: build_plan(source, rejects))
 
 

@@ -10,8 +10,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: the repository root (the package is installed in editable mode from it)
-REPO_ROOT = Path(__file__).resolve().parents[1]
+def _source_checkout() -> Path | None:
+    """The repository root when kgrec runs from a source checkout (an editable install), else None."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "graph" / "maven").is_dir() else None
+
+
+#: the source checkout kgrec runs from, or None when it is installed from a wheel
+REPO_ROOT: Path | None = _source_checkout()
+
+
+def user_data_dir(env: dict[str, str] | None = None) -> Path:
+    """The per-user data folder of the XDG spec: ``$XDG_DATA_HOME/kgrec``, else ``~/.local/share/kgrec``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or ""
+    # the spec says to ignore a relative XDG_DATA_HOME
+    return (Path(base) if Path(base).is_absolute() else Path.home() / ".local" / "share") / "kgrec"
+
+
+def default_home(env: dict[str, str] | None = None) -> Path:
+    """``<repo>/.kgrec`` in a source checkout (what `make demo` and the tests use), else the per-user
+    data folder: an installed package must never write into site-packages."""
+    return REPO_ROOT / ".kgrec" if REPO_ROOT else user_data_dir(env)
+
+
+def default_data_dir(home: Path) -> Path:
+    """``<repo>/../shared/data`` in a source checkout, else ``<home>/data`` (where
+    `kgrec data fetch movielens --dest` can put the originals)."""
+    return REPO_ROOT.parent / "shared" / "data" if REPO_ROOT else home / "data"
 
 
 def _number(env: dict[str, str], name: str, default: float, kind: type = int) -> Any:
@@ -39,7 +65,7 @@ class Settings:
     """kgrec's options. See the README's "Configuration" table for each variable."""
 
     #: KGREC_HOME: where local state lives (Neo4j home, jars, models, rejects, locks)
-    home: Path = REPO_ROOT / ".kgrec"
+    home: Path = field(default_factory=default_home)
     #: NEO4J_URI: an external server; when set, nothing local is started
     neo4j_uri: str | None = None
     #: NEO4J_USER
@@ -57,7 +83,7 @@ class Settings:
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
     #: KGREC_DATA_DIR: the folder laid out like ../shared/data
-    data_dir: Path = REPO_ROOT.parent / "shared" / "data"
+    data_dir: Path = field(default_factory=lambda: default_data_dir(default_home()))
     #: KGREC_BATCH_SIZE: rows per UNWIND batch when writing
     batch_size: int = 5000
     #: KGREC_API_KEY: when set, every API endpoint but /health needs it
@@ -91,7 +117,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)
-        home = Path(env.get("KGREC_HOME") or cls.home).expanduser().resolve()
+        home = Path(env.get("KGREC_HOME") or default_home(env)).expanduser().resolve()
         return cls(
             home=home,
             neo4j_uri=env.get("NEO4J_URI") or None,
@@ -103,7 +129,7 @@ class Settings:
             neo4j_lib_dir=Path(env["KGREC_NEO4J_LIB"]).expanduser().resolve() if env.get("KGREC_NEO4J_LIB") else None,
             neo4j_heap=env.get("KGREC_NEO4J_HEAP") or "1g",
             neo4j_pagecache=env.get("KGREC_NEO4J_PAGECACHE") or "512m",
-            data_dir=Path(env.get("KGREC_DATA_DIR") or cls.data_dir).expanduser(),
+            data_dir=Path(env.get("KGREC_DATA_DIR") or default_data_dir(home)).expanduser(),
             batch_size=_int(env, "KGREC_BATCH_SIZE", 5000),
             api_key=env.get("KGREC_API_KEY") or None,
             seed=_int(env, "KGREC_SEED", 42),
