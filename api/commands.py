@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 
 
@@ -13,12 +14,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=serve)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the API on this machine (``0.0.0.0``, ``::`` and names do not)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(args: argparse.Namespace) -> int:
     import waitress
 
     from kgrec.api.app import create_app
+    from kgrec.cli import CommandError
+    from kgrec.config import Settings
 
-    app = create_app()
+    settings = Settings.from_env()
+    if not settings.api_key and not is_loopback(args.host):
+        raise CommandError(f"refusing to serve on {args.host} without KGREC_API_KEY: anyone who reaches it could "
+                           "read and erase users' data; set KGREC_API_KEY or bind to 127.0.0.1")
+    app = create_app(settings)
     print(f"kgrec API on http://{args.host}:{args.port}/ (docs: /docs, OpenAPI: /openapi.json)",
           file=sys.stderr, flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kgrec",

@@ -88,7 +88,30 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
                 "parameters": [user],
                 "responses": _responses({"type": "object", "required": ["user", "erased"],
                                          "properties": {"user": _ID, "erased": {"type": "boolean"},
-                                                        "relationships_removed": {"type": "integer"}}},
+                                                        "relationships_removed": {"type": "integer"},
+                                                        "derived": {"type": "object"},
+                                                        "model_versions_purged": {"type": "integer"},
+                                                        "rejects_rows_removed": {"type": "integer"}}},
+                                        "200", "400", "404")}},
+            "/users/{user_id}/data": {"get": {
+                "summary": "what kgrec holds on the user: every relationship of the User node, and the model "
+                           "versions holding its rows",
+                "parameters": [user],
+                "responses": _responses({"type": "object", "required": ["user", "properties", "relationships"],
+                                         "properties": {"user": _ID, "properties": {"type": "object"},
+                                                        "relationships": {"type": "array", "items": {
+                                                            "type": "object",
+                                                            "required": ["type", "direction", "properties", "other"],
+                                                            "properties": {
+                                                                "type": {"type": "string"},
+                                                                "direction": {"type": "string", "enum": ["out", "in"]},
+                                                                "properties": {"type": "object"},
+                                                                "other": {"type": "object"}}}},
+                                                        "counts": {"type": "object"},
+                                                        "model_versions": {"type": "array", "items": {
+                                                            "type": "object", "properties": {
+                                                                "version": {"type": "string"},
+                                                                "interactions": {"type": "integer"}}}}}},
                                         "200", "400", "404")}},
             "/items/popular": {"get": {
                 "summary": "most-liked items", "parameters": [k, genre],

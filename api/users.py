@@ -1,4 +1,4 @@
-"""Per-user endpoints: recommendations, explanations, interactions, erasure."""
+"""Per-user endpoints: recommendations, explanations, interactions, erasure, the user's data."""
 from __future__ import annotations
 
 import time
@@ -70,6 +70,22 @@ def add_interaction(user_id: str) -> tuple[Response, int]:
 
 @bp.delete("/<user_id>")
 def erase(user_id: str) -> Response:
+    """Erase the user everywhere (kgrec.privacy): tombstone, graph, derived data, model versions, caches."""
     user = parse_id(user_id, "user")
-    removed = service().erase_user(user)
-    return jsonify(user=user, erased=True, relationships_removed=removed)
+    result = service().erase_user(user)
+    return jsonify(user=user, erased=True, relationships_removed=result["relationships"],
+                   derived={k: result[k] for k in ("co_liked", "tags_removed", "mentions_removed")},
+                   model_versions_purged=len(result["model_versions"]), rejects_rows_removed=result["rejects_rows"])
+
+
+@bp.get("/<user_id>/data")
+def user_data(user_id: str) -> Response:
+    """What kgrec holds on the user (the `kgrec privacy export` document)."""
+    from kgrec.privacy.export import user_data as export
+
+    user = parse_id(user_id, "user")
+    svc = service()
+    doc = export(svc.graph, svc.settings, user)
+    if doc is None:
+        raise NotFound(f"user {user} not found")
+    return jsonify(doc)

@@ -265,20 +265,32 @@ class RecommendationService:
 
     # -- writes -------------------------------------------------------------------------------
     def add_interaction(self, user: int, interaction: Interaction) -> dict[str, Any]:
-        """Write a rating at once; a new user id creates the user."""
+        """Write a rating at once; a new user id creates the user, except an erased one: only the operator's
+        `kgrec privacy reregister --user ID` lets that id back, as a new user."""
+        from kgrec.privacy.tombstones import erased_absent
+
+        if erased_absent(self.graph, self.settings, user):
+            raise NotFound(f"user {user} was erased; only an operator can re-register the id as a new user "
+                           "(kgrec privacy reregister --user ID)")
         rows = self.graph.write("serve/add_interaction", user=user, item=interaction.item,
                                 rating=interaction.rating, ts=interaction.ts)
         if not rows:
             raise NotFound(f"item {interaction.item} not found")
         return rows[0]
 
-    def erase_user(self, user: int) -> int:
-        """Erase the user with their ratings and tags; returns how many relationships went with them."""
-        rows = self.graph.write("serve/erase_user", user=user)
+    def erase_user(self, user: int) -> dict[str, Any]:
+        """Erase the user everywhere, derived data and model files included (kgrec.privacy.erase); returns
+        what was removed."""
+        from kgrec.privacy.erase import erase_user
+
+        result = erase_user(self.graph, self.settings, user)
         self.cache.drop_user(user)
-        if not rows:
+        if result is None:
             raise NotFound(f"user {user} not found")
-        return rows[0]["relationships"]
+        with self._lock:  # this process's co-liked supports without the user's likes
+            if self._shared is not None:
+                self._shared = self._shared.with_co_liked(self.graph)
+        return result.to_json()
 
 
 def cold_items(model: Any, profile: Sequence[tuple[int, float, int]], allowed: np.ndarray, taken: Sequence[int],

@@ -13,10 +13,13 @@ from kgrec.config import Settings
 from kgrec.graph.connection import Graph
 from kgrec.graph.schema import apply_schema
 from kgrec.ingest.colike import rebuild_co_liked
-from kgrec.ingest.entities import Extraction, Gazetteer, extract
-from kgrec.ingest.plan import ENTITY_STEPS, STEP_BY_NAME, STEPS, Plan
+from kgrec.catalogue.store import store as store_catalogue
+from kgrec.ingest.entities import EntityKinds, Extraction, Gazetteer, extract
+from kgrec.ingest.plan import ENTITY_STEPS, STEP_BY_NAME, Plan
 from kgrec.ingest.rejects import Rejects
 from kgrec.ingest.writer import StepResult, collected, write_plan
+from kgrec.privacy.feeds import drop_erased, scrub_rejects
+from kgrec.privacy.tombstones import Tombstones
 
 #: exit code of an ingest whose rejects exceed KGREC_MAX_REJECT_RATE (the good rows are loaded anyway)
 EXIT_TOO_MANY_REJECTS = 3
@@ -86,18 +89,24 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
     batch_size = batch_size or settings.batch_size
     report = IngestReport(max_reject_rate=settings.max_reject_rate, timings=dict(timings or {}))
     t = time.perf_counter()
+    store_catalogue(graph, plan.catalogue)  # refuses another catalogue than the graph's; its constraints
     apply_schema(graph)
     report.timings["schema"] = time.perf_counter() - t
+    # erased users' rows never load, whichever adapter planned them (counted in report.skipped)
+    tombstones = Tombstones.load(graph, settings)
+    drop_erased(plan, tombstones)
 
     t = time.perf_counter()
-    base_steps = [s.name for s in STEPS if s.name not in ENTITY_STEPS]
+    base_steps = [s.name for s in plan.steps if s.name not in ENTITY_STEPS]
     report.steps += write_plan(graph, plan, batch_size, base_steps, progress)
     report.timings["write"] = time.perf_counter() - t
 
     if (entities and plan.texts) or plan.entity_links:
         t = time.perf_counter()
-        gazetteer = Gazetteer.from_rows({"kind": k, "key": key, "name": n}
-                                        for k, key, n in collected(graph, "ingest/entity_names"))
+        cat = plan.catalogue
+        gazetteer = Gazetteer.from_rows(({"kind": k, "key": key, "name": n} for k, key, n in collected(
+            graph, "ingest/entity_names", labels=cat.linkable_labels, id_labels=cat.id_labels)),
+            EntityKinds.of(cat))
         found = Extraction.empty()
         if entities and plan.texts:
             found = extract(plan.texts, gazetteer, settings.spacy_model, progress=progress,
@@ -117,7 +126,7 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
         report.timings["write entities"] = time.perf_counter() - t2
 
     if co_liked:
-        result = rebuild_co_liked(graph, settings)
+        result = rebuild_co_liked(graph, settings, plan.catalogue)
         report.co_liked = asdict(result)
         report.timings["co_liked"] = result.seconds
 
@@ -129,6 +138,9 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
     report.rejects = dict(rejects.by_file)
     report.reject_reasons = dict(rejects.by_reason)
     report.rejects_file = str(rejects.path) if rejects.total else None
+    if rejects.total and tombstones.hashes:  # a rejected row of an erased user keeps its raw text: drop it
+        rejects.close()
+        scrub_rejects(rejects.path, tombstones.erased)
     report.skipped = dict(plan.skipped)
     report.notes = dict(plan.notes)
     return report
@@ -143,7 +155,7 @@ def drop_stale_mentions(graph: Graph, plan: Plan, batch_size: int) -> int:
              if item in covered and (item, eid) not in plan.rows["mentions"]]
     deleted = sum(graph.write_batches("ingest/delete_mentions", stale, batch_size))
     if deleted:
-        graph.write("ingest/delete_orphan_entities")
+        graph.write("ingest/delete_orphan_entities", labels=plan.catalogue.linkable_labels)
     return deleted
 
 

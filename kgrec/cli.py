@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "kgrec.explain.commands",
     "kgrec.api.commands",
     "kgrec.refresh.commands",
+    "kgrec.privacy.commands",
     "kgrec.demo",
 ]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+import shutil
+from dataclasses import asdict, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,7 @@ def version_dir(models_dir: Path, version: str) -> Path:
 def save_components(directory: Path, comp: Components) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     np.savez(directory / "ease.npz", items=comp.ease.items, B=comp.ease.B, n_items=comp.ease.n_items)
-    base = {} if comp.lightgcn.base_emb is None else {"base_emb": comp.lightgcn.base_emb}
-    np.savez(directory / "lightgcn.npz", item_emb=comp.lightgcn.item_emb, user_emb=comp.lightgcn.user_emb, **base)
+    save_lightgcn(directory, comp.lightgcn)
     comp.kge.save(directory / "kge.npz")
     sp.save_npz(directory / "kgattr_matrix.npz", comp.kgattr.matrix)
     np.save(directory / "kgattr_idf.npy", comp.kgattr.idf)
@@ -53,6 +53,11 @@ def load_components(directory: Path) -> Components:
     kgattr = AttributeModel(sp.load_npz(directory / "kgattr_matrix.npz").tocsr(), np.load(directory / "kgattr_idf.npy"))
     return Components(ease, lightgcn, KGEModel.load(directory / "kge.npz"), kgattr,
                       np.load(directory / "popularity.npy"))
+
+
+def save_lightgcn(directory: Path, model: LightGCNModel) -> None:
+    base = {} if model.base_emb is None else {"base_emb": model.base_emb}
+    np.savez(directory / "lightgcn.npz", item_emb=model.item_emb, user_emb=model.user_emb, **base)
 
 
 def load_lightgcn(directory: Path) -> LightGCNModel:
@@ -80,3 +85,57 @@ def write_report(directory: Path, report: dict[str, Any]) -> None:
 
 def read_report(directory: Path) -> dict[str, Any]:
     return json.loads((directory / REPORT).read_text())
+
+
+_NOT_PER_INTERACTION = {"user_ids", "item_ids", "fact_items", "fact_relations", "fact_attrs"}
+
+
+def purge_user(directory: Path, user: int) -> int:
+    """Remove one user's rows from a version: their interactions (dataset index and split), their LightGCN
+    and PyKEEN rows, and their share of the training popularity counts; user indexes above theirs move down
+    by one. Each file is replaced whole (written aside, then renamed). Returns the interactions removed, or
+    -1 when the version never held the user."""
+    from kgrec.ranking.dataset import Dataset
+    from kgrec.ranking.split import TRAIN
+
+    data = Dataset.load(directory)
+    row = int(np.searchsorted(data.user_ids, user))
+    if row >= len(data.user_ids) or data.user_ids[row] != user:
+        return -1
+    mine = data.users == row
+    # every per-interaction array (users, items, ratings, ts and any the dataset gains) loses the user's rows
+    per_interaction = {f.name: getattr(data, f.name)[~mine] for f in fields(data)
+                       if f.name not in _NOT_PER_INTERACTION and isinstance(getattr(data, f.name), np.ndarray)
+                       and len(getattr(data, f.name)) == len(mine)}
+    users = per_interaction.pop("users")
+    purged = replace(data, user_ids=np.delete(data.user_ids, row), users=np.where(users > row, users - 1, users),
+                     **per_interaction)
+    stage = directory / ".purge"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    purged.save(stage)
+    split_file = directory / "split.npy"
+    if split_file.exists():
+        part = np.load(split_file)
+        np.save(stage / "split.npy", part[~mine])
+        popularity_file = directory / "popularity.npy"
+        if popularity_file.exists():
+            popularity = np.load(popularity_file)
+            np.subtract.at(popularity, data.items[mine & (part == TRAIN)], 1)
+            np.save(stage / "popularity.npy", np.maximum(popularity, 0))
+    if (directory / "lightgcn.npz").exists():
+        lg = load_lightgcn(directory)
+        n = len(data.user_ids)
+        base = lg.base_emb
+        if base is not None and len(base) == n + len(data.item_ids):  # users first
+            base = np.delete(base, row, axis=0)
+        save_lightgcn(stage, LightGCNModel(lg.item_emb, np.delete(lg.user_emb, row, axis=0)
+                                           if len(lg.user_emb) == n else lg.user_emb, base))
+    if (directory / "kge.npz").exists():
+        kge = KGEModel.load(directory / "kge.npz")
+        if kge.user_emb is not None and len(kge.user_emb) == len(data.user_ids):
+            replace(kge, user_emb=np.delete(kge.user_emb, row, axis=0)).save(stage / "kge.npz")
+    for path in stage.iterdir():
+        path.replace(directory / path.name)
+    stage.rmdir()
+    return int(mine.sum())

@@ -1,0 +1,1 @@
+"""Erasure that stays erased: tombstones, derived data recomputed, models purged, export and audit."""

@@ -1,0 +1,36 @@
+"""MENTIONS that only an erased user's tags gave an item, recomputed for the affected items alone (a full
+re-extraction of the catalogue would take minutes): the entities the removed tag texts yield are looked
+for again in what the item's text still is; those no longer found lose their MENTIONS, the others get the
+count the remaining text gives."""
+from __future__ import annotations
+
+from kgrec.config import Settings
+from kgrec.graph.connection import Graph
+from kgrec.ingest.entities import Gazetteer, extract
+from kgrec.ingest.names import tag_name
+from kgrec.ingest.writer import collected
+
+
+def recompute_mentions(graph: Graph, settings: Settings, removed: dict[int, list[str]]) -> int:
+    """``removed``: item -> tag texts (as written) no longer applied to it. Returns MENTIONS deleted."""
+    removed = {item: texts for item, texts in removed.items() if texts}
+    if not removed:
+        return 0
+    gazetteer = Gazetteer.from_rows({"kind": k, "key": key, "name": n}
+                                    for k, key, n in collected(graph, "ingest/entity_names"))
+    gone = extract(removed, gazetteer, settings.spacy_model, progress=False)
+    if not gone.mentions:
+        return 0
+    remaining = {}
+    for row in graph.read("privacy/item_texts", items=sorted(removed)):
+        written = {tag_name(t): t for t in row["written"]}
+        remaining[row["item"]] = list(row["texts"]) + [written.get(t, t) for t in row["tags"]]
+    kept = extract({i: t for i, t in remaining.items() if t}, gazetteer, settings.spacy_model, progress=False)
+    stale = [{"item": i, "entity": e} for (i, e) in gone.mentions if (i, e) not in kept.mentions]
+    recount = [{"item": i, "entity": e, "count": kept.mentions[(i, e)]} for (i, e) in gone.mentions
+               if (i, e) in kept.mentions]
+    deleted = sum(graph.write_batches("ingest/delete_mentions", stale, settings.batch_size))
+    list(graph.write_batches("ingest/mentions", recount, settings.batch_size))
+    if deleted:
+        graph.write("ingest/delete_orphan_entities")
+    return deleted

@@ -1,0 +1,79 @@
+"""Erasure tombstones: ``(:ErasedUser {hash})`` holds a keyed hash of an erased user id, never the id.
+
+The hash is HMAC-SHA256 under a secret key: ``KGREC_ERASURE_KEY`` when set, else a key generated on first
+use into ``$KGREC_HOME/privacy/erasure.key`` (mode 0600). Without the key the stored hashes cannot be
+matched against guessed ids (a plain hash of a small integer can). Every process that ingests or serves
+must see the same key: a changed key makes earlier tombstones unmatchable.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from kgrec.config import Settings
+from kgrec.graph.connection import Graph
+
+KEY_ENV = "KGREC_ERASURE_KEY"
+
+
+def key_path(settings: Settings) -> Path:
+    return settings.home / "privacy" / "erasure.key"
+
+
+def erasure_key(settings: Settings) -> bytes:
+    """The HMAC key: ``KGREC_ERASURE_KEY``, else the key file (created, owner-only, on first use)."""
+    given = settings.extra.get(KEY_ENV)
+    if given:
+        return given.encode("utf-8")
+    path = key_path(settings)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip().encode("utf-8")
+
+
+def user_hash(key: bytes, user: int) -> str:
+    return hmac.new(key, str(int(user)).encode("ascii"), hashlib.sha256).hexdigest()
+
+
+class Tombstones:
+    """The erased users' hashes, read once; ``erased(user)`` asks about one id."""
+
+    def __init__(self, key: bytes, hashes: set[str]):
+        self.key = key
+        self.hashes = hashes
+        self._memo: dict[int, bool] = {}
+
+    @classmethod
+    def load(cls, graph: Graph, settings: Settings) -> "Tombstones":
+        rows = graph.read("privacy/tombstones")
+        hashes = set(rows[0]["hashes"]) if rows else set()
+        # no key file is created for a graph without tombstones (nothing to match)
+        return cls(erasure_key(settings) if hashes else b"", hashes)
+
+    def erased(self, user: object) -> bool:
+        if not self.hashes or isinstance(user, bool) or not isinstance(user, int):
+            return False
+        hit = self._memo.get(user)
+        if hit is None:
+            hit = self._memo[user] = user_hash(self.key, user) in self.hashes
+        return hit
+
+
+def record(graph: Graph, settings: Settings, user: int) -> None:
+    """Write the user's tombstone (idempotent)."""
+    graph.write("privacy/tombstone", hash=user_hash(erasure_key(settings), user))
+
+
+def erased_absent(graph: Graph, settings: Settings, user: int) -> bool:
+    """True when ``user`` was erased and not re-registered: a write for that id must not recreate it."""
+    return bool(graph.read("privacy/erased_absent", user=user, hash=user_hash(erasure_key(settings), user)))
