@@ -15,6 +15,7 @@ CREATE CONSTRAINT model_version_id IF NOT EXISTS FOR (v:ModelVersion) REQUIRE v.
 CREATE CONSTRAINT refresh_run_id IF NOT EXISTS FOR (r:RefreshRun) REQUIRE r.id IS UNIQUE;
 CREATE CONSTRAINT refresh_lock_name IF NOT EXISTS FOR (l:RefreshLock) REQUIRE l.name IS UNIQUE;
 CREATE CONSTRAINT graph_state_id IF NOT EXISTS FOR (g:GraphState) REQUIRE g.id IS UNIQUE;
+CREATE CONSTRAINT erased_user_hash IF NOT EXISTS FOR (e:ErasedUser) REQUIRE e.hash IS UNIQUE;
 CREATE INDEX person_name IF NOT EXISTS FOR (p:Person) ON (p.name);
 CREATE INDEX item_title IF NOT EXISTS FOR (i:Item) ON (i.title);
 CREATE INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name);
