@@ -6,9 +6,13 @@ from kgrec.graph.connection import Graph
 
 
 def apply_schema(graph: Graph) -> int:
-    """Apply every statement of schema.cypher; returns how many were run."""
+    """Apply every statement of schema.cypher, then the constraints of the graph's catalogue (its item and
+    attribute labels); returns how many of schema.cypher's statements were run."""
+    from kgrec.catalogue.store import active, apply_constraints
+
     statements = cypher.statements("schema")
     graph.run_statements(statements)
+    apply_constraints(graph, active(graph))
     return len(statements)
 
 

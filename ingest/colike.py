@@ -1,5 +1,6 @@
-"""``(:Movie)-[:CO_LIKED {users}]->(:Movie)``: pairs of items liked (rating >= 4) by at least
-``KGREC_COLIKE_MIN_USERS`` users in common, computed with scipy from the ratings in the graph.
+"""``(:Item)-[:CO_LIKED {users}]->(:Item)``: pairs of items liked (a positive by the catalogue's signal
+model: a rating at or above its like line, a play, a purchase …) by at least ``KGREC_COLIKE_MIN_USERS``
+users in common, computed with scipy from the interactions in the graph.
 
 Each item keeps its ``KGREC_COLIKE_TOP`` partners with the most common likers (ties: lower partner
 id first); a pair is stored once, lower id -> higher id, when either of its two items keeps it, so
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from kgrec.catalogue import signals
+from kgrec.catalogue.schema import Catalogue
 from kgrec.config import Settings
 from kgrec.graph.connection import Graph
 from kgrec.ingest.writer import collected
-
-LIKE_THRESHOLD = 4.0
 
 
 @dataclass
@@ -58,10 +59,13 @@ def co_liked_pairs(likes: list[tuple[int, int]], min_users: int, top: int) -> di
     return kept
 
 
-def rebuild_co_liked(graph: Graph, settings: Settings) -> CoLikedResult:
-    """Recompute CO_LIKED from the graph's RATED relationships and bring the graph to exactly that set."""
+def rebuild_co_liked(graph: Graph, settings: Settings, catalogue: Catalogue | None = None) -> CoLikedResult:
+    """Recompute CO_LIKED from the graph's interactions and bring the graph to exactly that set.
+    ``catalogue``: the graph's own when not given."""
+    from kgrec.catalogue.store import active
+
     start = time.perf_counter()
-    likes = list(collected(graph, "ingest/liked", threshold=LIKE_THRESHOLD))
+    likes = liked_pairs(graph, catalogue or active(graph))
     pairs = co_liked_pairs(likes, settings.colike_min_users, settings.colike_top)
     present = {(a, b): n for a, b, n in collected(graph, "ingest/existing_co_liked")}
     stale = [{"a": a, "b": b} for (a, b), n in present.items() if pairs.get((a, b)) != n]
@@ -69,3 +73,10 @@ def rebuild_co_liked(graph: Graph, settings: Settings) -> CoLikedResult:
     deleted = sum(graph.write_batches("ingest/delete_co_liked", stale, settings.batch_size))
     written = sum(graph.write_batches("ingest/co_liked", todo, settings.batch_size))
     return CoLikedResult(len(pairs), written, deleted, time.perf_counter() - start)
+
+
+def liked_pairs(graph: Graph, catalogue: Catalogue) -> list[tuple[int, int]]:
+    """Every (user, item) positive of the graph, by the catalogue's signal model."""
+    s = catalogue.signals
+    return [(u, i) for u, i, rating, event, weight in collected(graph, "ingest/liked", interaction=s.relationship)
+            if signals.is_positive(s, signals.value(s, rating, event, weight))]

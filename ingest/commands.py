@@ -20,8 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = ing_sub.add_parser("csv", help="your own catalogue: items, interactions and item-entity links as CSV")
     p.add_argument("--items", type=Path, help="CSV: id,title[,text][,any attribute columns]")
-    p.add_argument("--interactions", type=Path, help="CSV: user,item[,rating][,weight][,timestamp]")
+    p.add_argument("--interactions", type=Path,
+                   help="CSV: user,item and rating or event[,weight|count][,timestamp]")
+    p.add_argument("--social", type=Path, help="CSV: user,other[,kind] (follows or friend)")
     p.add_argument("--links", type=Path, help="CSV: item,entity,label[,count]")
+    p.add_argument("--catalogue", default=None,
+                   help="the catalogue schema: movies, products, music or a TOML file (default: the graph's own, "
+                        "movies for a new graph)")
     p.add_argument("--list-sep", default="|", help="separator of several values in one attribute cell (default |)")
     _common(p)
     p.set_defaults(handler=ingest_csv)
@@ -54,6 +59,7 @@ def _rejects_path(args: argparse.Namespace, settings: Settings) -> Path:
 
 def _run(args: argparse.Namespace, settings: Settings, build) -> int:
     """Parse with ``build(rejects)`` -> plan, write it, print the summary; the shared tail of both sources."""
+    from kgrec.catalogue.schema import SchemaError
     from kgrec.cli import CommandError
     from kgrec.graph.connection import Graph
     from kgrec.ingest.entities import PipelineError
@@ -67,7 +73,7 @@ def _run(args: argparse.Namespace, settings: Settings, build) -> int:
         start = time.perf_counter()
         try:
             plan = build(rejects, graph)
-        except SourceError as exc:
+        except (SourceError, SchemaError) as exc:
             raise CommandError(str(exc), 2) from None
         parsed = time.perf_counter() - start
         try:
@@ -76,6 +82,8 @@ def _run(args: argparse.Namespace, settings: Settings, build) -> int:
                                  progress=not args.quiet, timings={"parse": parsed})
         except PipelineError as exc:
             raise CommandError(f"{exc} (everything but the entities was written)", 2) from None
+        except SchemaError as exc:  # another catalogue than the graph's: nothing was written
+            raise CommandError(str(exc), 2) from None
         report.timings["total"] = time.perf_counter() - start
     print(format_report(report))
     print(f"report: {save_report(report, settings.home)}")
@@ -100,11 +108,19 @@ def ingest_csv(args: argparse.Namespace) -> int:
     from kgrec.cli import CommandError
     from kgrec.ingest.csv_source import build_csv_plan
 
-    if not (args.items or args.interactions or args.links):
-        raise CommandError("give at least one of --items, --interactions, --links", 2)
+    if not (args.items or args.interactions or args.links or args.social):
+        raise CommandError("give at least one of --items, --interactions, --social, --links", 2)
     settings = Settings.from_env()
-    return _run(args, settings, lambda rejects, graph: build_csv_plan(
-        graph, rejects, items=args.items, interactions=args.interactions, links=args.links, list_sep=args.list_sep))
+
+    def build(rejects, graph):
+        from kgrec.catalogue.schema import load
+        from kgrec.catalogue.store import active
+
+        catalogue = load(args.catalogue) if args.catalogue else active(graph)
+        return build_csv_plan(graph, rejects, items=args.items, interactions=args.interactions, links=args.links,
+                              social=args.social, list_sep=args.list_sep, catalogue=catalogue)
+
+    return _run(args, settings, build)
 
 
 def data_fetch(args: argparse.Namespace) -> int:

@@ -1,14 +1,17 @@
-"""``kgrec ingest csv``: anyone's catalogue as CSV files (UTF-8, header row, comma-separated).
+"""``kgrec ingest csv``: anyone's catalogue as CSV files (UTF-8, header row, comma-separated), read
+through a catalogue schema (``--catalogue movies|products|music|FILE.toml``; see catalogue/schemas/).
 
-* items: ``id`` (integer), ``title``, optional ``text`` (free text for entity extraction), and any
-  other columns. Known columns map onto the movie model: ``genres`` -> Genre, ``directors`` ->
-  Person DIRECTED, ``actors`` -> Person ACTED_IN (order = position), ``countries`` -> Country,
-  ``keywords`` -> Keyword, ``studios`` -> Studio (singular names work too). Every other column
-  becomes ``(:Item)-[:HAS_ATTRIBUTE]->(:Attribute {kind: column, name: value})``. A cell may hold
-  several values separated by ``|``.
-* interactions: ``user`` (integer), ``item`` (integer, in the items file or already in the graph),
-  optional ``rating`` and/or ``weight`` (numbers; neither means weight 1), optional ``timestamp``
-  (Unix seconds or ISO 8601).
+* items: ``id`` (integer), ``title``, optional ``text`` (free text for entity extraction), the schema's
+  item properties (e.g. ``year``, ``price``), and its attribute columns (``directors``, ``brand``, …: the
+  schema says which node label, key and relationship each becomes). Every other column becomes
+  ``(:Item)-[:HAS_ATTRIBUTE]->(:Attribute {id: "<column>:<value>", name})``. A cell may hold several
+  values separated by ``|`` (an ordered attribute keeps their positions).
+* interactions: ``user`` (integer), ``item`` (integer, in the items file or already in the graph), and
+  either ``rating`` (on the schema's scale) or ``event`` (one of the schema's kinds) with an optional
+  ``weight`` or ``count``; a row with only a weight/count is the schema's default implicit kind (plays);
+  optional ``timestamp`` (Unix seconds or ISO 8601). Several rows of one user and item combine as the
+  signal model says (kgrec.catalogue.signals.combine).
+* social: ``user``, ``other``, optional ``kind`` (``follows``, the default, or ``friend``).
 * links: ``item``, ``entity`` (a name), ``label`` (e.g. PERSON, ORG, GPE), optional ``count``: an
   item-entity link you already have; linked to an existing node of the same name like spaCy's.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kgrec.catalogue import signals
+from kgrec.catalogue.schema import SOCIAL_KINDS, Catalogue, load
 from kgrec.graph.connection import Graph
 from kgrec.ingest import names
 from kgrec.ingest.plan import Plan
@@ -24,15 +29,6 @@ from kgrec.ingest.readers import RowError, Table, parse_rows, require, split_lis
 from kgrec.ingest.rejects import Rejects
 
 ITEM_ID, TITLE, TEXT = "id", "title", "text"
-# known item columns (plural or singular) -> (step, how the value is stored)
-KNOWN_COLUMNS = {
-    "genres": "in_genre", "genre": "in_genre",
-    "countries": "from_country", "country": "from_country",
-    "keywords": "has_keyword", "keyword": "has_keyword",
-    "studios": "produced_by", "studio": "produced_by",
-    "directors": "directed", "director": "directed",
-    "actors": "acted_in", "actor": "acted_in", "cast": "acted_in",
-}
 
 
 def _id(value: str, field: str) -> int:
@@ -60,17 +56,19 @@ def _timestamp(value: str) -> int | None:
 
 
 class CsvSource:
-    def __init__(self, graph: Graph, rejects: Rejects, list_sep: str = "|"):
+    def __init__(self, graph: Graph, rejects: Rejects, list_sep: str = "|", catalogue: Catalogue | None = None):
         self.graph = graph
         self.rejects = rejects
         self.sep = list_sep
-        self.plan = Plan()
+        self.catalogue = catalogue or load("movies")
+        self.plan = Plan(self.catalogue)
 
     def table(self, path: Path, columns: tuple[str, ...]) -> Table:
         return Table(path, path.name, columns=columns)
 
     def items(self, path: Path) -> None:
         table = self.table(path, (ITEM_ID, TITLE))
+        properties = self.catalogue.item_properties
 
         def row(r: dict[str, str]) -> None:
             item = _id(r[ITEM_ID], ITEM_ID)
@@ -78,10 +76,15 @@ class CsvSource:
             text = names.clean(r.get(TEXT) or "") or None
             if self.plan.get("item", item) is not None:
                 raise RowError(f"duplicate item id: {item} appears twice")
-            self.plan.add("item", id=item, title=title, text=text)
+            props = {p: _property(r.get(p)) for p in properties}
+            self.plan.add("item", id=item, title=title, text=text, **props)
             self.plan.add_text(item, text)
+            for f in self.catalogue.text_fields:
+                if f != TEXT and isinstance(props.get(f), str):
+                    self.plan.add_text(item, props[f])
             for column, cell in r.items():
-                if column in (ITEM_ID, TITLE, TEXT) or not cell.strip():
+                if column is None or column.strip().lower() in (ITEM_ID, TITLE, TEXT, *properties) \
+                        or not (cell or "").strip():
                     continue
                 self.attribute(item, column.strip(), split_list(cell, self.sep))
 
@@ -89,24 +92,12 @@ class CsvSource:
             pass
 
     def attribute(self, item: int, column: str, values: list[str]) -> None:
-        step = KNOWN_COLUMNS.get(column.lower())
+        spec = self.catalogue.attribute_for_column(column)
         for order, value in enumerate(values, start=1):
-            if step in ("directed", "acted_in"):
-                pid = names.slug(value)
-                if not pid:
-                    continue
-                if self.plan.get("person", pid) is None:
-                    self.plan.add("person", id=pid, name=value)
-                if step == "directed":
-                    self.plan.add("directed", person=pid, item=item)
-                else:
-                    self.plan.add("acted_in", person=pid, item=item, order=order)
-            elif step == "has_keyword":
-                self.plan.add(step, item=item, name=names.tag_name(value))
-            elif step is not None:
-                self.plan.add(step, item=item, name=value)
-            else:
-                self.plan.add("has_attribute", item=item, kind=column, name=value)
+            if spec is not None:
+                self.plan.link(item, spec.name, value, order=order)
+            else:  # a column the schema does not declare: a generic attribute
+                self.plan.link(item, "attribute", value, key=f"{column}:{names.clean(value)}")
 
     def known_items(self) -> set[int]:
         rows = self.graph.read("ingest/item_ids")
@@ -115,6 +106,7 @@ class CsvSource:
     def interactions(self, path: Path) -> None:
         table = self.table(path, ("user", "item"))
         known = self.plan.items() | self.known_items()
+        scale = self.catalogue.signals
 
         def row(r: dict[str, str]) -> None:
             user = _id(r["user"], "user")
@@ -122,15 +114,35 @@ class CsvSource:
             if item not in known:
                 raise RowError(f"unknown item id: {item} is neither in the items file nor in the graph")
             rating = to_float(r["rating"], "rating") if (r.get("rating") or "").strip() else None
-            weight = to_float(r["weight"], "weight") if (r.get("weight") or "").strip() else None
-            if rating is None and weight is None:
-                weight = 1.0
+            event = (r.get("event") or "").strip().lower() or None
+            weight = _weight(r)
+            try:
+                signal = signals.check(scale, rating, event, weight)
+            except signals.SignalError as exc:
+                raise RowError(f"bad interaction: {exc}") from None
             ts = _timestamp(r.get("timestamp") or "")
             old = self.plan.get("rated", user, item)
-            if old is not None and (old["ts"] or 0) > (ts or 0):
-                return  # an older duplicate: the latest interaction wins
+            previous = None if old is None else signals.Signal(old["rating"], old["event"], old["weight"], old["ts"])
+            merged = signals.combine(scale, previous, signals.Signal(signal.rating, signal.event, signal.weight, ts))
             self.plan.add("user", id=user)
-            self.plan.add("rated", user=user, item=item, rating=rating, weight=weight, ts=ts)
+            self.plan.add("rated", user=user, item=item, **merged.as_row())
+
+        for _ in parse_rows(table, self.rejects, row, self.plan.rows_read):
+            pass
+
+    def social(self, path: Path) -> None:
+        table = self.table(path, ("user", "other"))
+
+        def row(r: dict[str, str]) -> None:
+            user, other = _id(r["user"], "user"), _id(r["other"], "other")
+            kind = (r.get("kind") or "follows").strip().lower()
+            if kind not in SOCIAL_KINDS:
+                raise RowError(f"bad kind: {kind!r} (use {' or '.join(SOCIAL_KINDS)})")
+            if user == other:
+                raise RowError(f"a user cannot {kind} themselves ({user})")
+            if kind == "friend" and user > other:  # a friendship is stored once, lower id first
+                user, other = other, user
+            self.plan.add("social", user=user, other=other, kind=kind)
 
         for _ in parse_rows(table, self.rejects, row, self.plan.rows_read):
             pass
@@ -154,14 +166,37 @@ class CsvSource:
             pass
 
 
+def _weight(r: dict[str, str]) -> float | None:
+    raw = (r.get("weight") or "").strip() or (r.get("count") or "").strip()
+    field = "weight" if (r.get("weight") or "").strip() else "count"
+    return to_float(raw, field) if raw else None
+
+
+def _property(cell: str | None) -> str | int | float | None:
+    """An item property from its cell: a number when it reads as one (a year, a price), else the text."""
+    text = names.clean(cell or "")
+    if not text:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def build_csv_plan(graph: Graph, rejects: Rejects, *, items: Path | None = None, interactions: Path | None = None,
-                   links: Path | None = None, list_sep: str = "|") -> Plan:
-    source = CsvSource(graph, rejects, list_sep)
+                   links: Path | None = None, social: Path | None = None, list_sep: str = "|",
+                   catalogue: Catalogue | None = None) -> Plan:
+    source = CsvSource(graph, rejects, list_sep, catalogue)
     if items:
         source.items(items)
     if interactions:
         source.interactions(interactions)
+    if social:
+        source.social(social)
     if links:
         source.links(links)
-    source.plan.notes["sources"] = [str(p) for p in (items, interactions, links) if p]
+    source.plan.notes["sources"] = [str(p) for p in (items, interactions, social, links) if p]
+    source.plan.notes["catalogue"] = source.catalogue.name
     return source.plan

@@ -17,14 +17,39 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kgrec.catalogue.schema import Catalogue
 from kgrec.ingest.names import fold
 
-# kind (node label) -> entity label, in linking priority order (a name that is both a person and a
-# keyword links to the person)
-KIND_LABEL = {"Person": "PERSON", "Country": "GPE", "Studio": "ORG", "Genre": "GENRE", "Keyword": "KEYWORD"}
+
+@dataclass(frozen=True)
+class EntityKinds:
+    """Which graph nodes an entity found in text may be, from the catalogue schema: each declared
+    attribute label (in the schema's order: a name that is both a person and a keyword links to the
+    person) with its entity label (``[entities] link``, e.g. PERSON -> Person; else the label upper-cased)."""
+
+    labels: dict[str, str]       # node label -> entity label, in linking priority order
+    id_kinds: frozenset[str]     # labels keyed by id: the node's own id is its entity id
+    person: str | None           # the PERSON label: a single word is no evidence for it
+    place: str | None            # the GPE label: its names match in any case
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> "EntityKinds":
+        by_label = {label: spacy for spacy, label in catalogue.entity_links.items()}
+        labels = {label: by_label.get(label, label.upper()) for label in catalogue.linkable_labels}
+        return cls(labels, frozenset(l for l in labels if catalogue.key_by_label.get(l) == "id"),
+                   catalogue.entity_links.get("PERSON"), catalogue.entity_links.get("GPE"))
+
+
+@lru_cache(maxsize=1)
+def default_kinds() -> EntityKinds:
+    from kgrec.catalogue.schema import load
+
+    return EntityKinds.of(load("movies"))
+
 # pretrained-NER labels kept: people, organisations, places, works, events and dates that matter
 NER_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "DATE"}
 _THE = re.compile(r"^the\s+", re.I)  # "the Eiffel Tower" and "Eiffel Tower" are one entity
@@ -48,9 +73,10 @@ class PipelineError(ValueError):
     """The configured spaCy pipeline cannot be loaded."""
 
 
-def entity_id(kind: str, key: str) -> str:
-    """The ``Entity.id`` of an existing node: a Person keeps its own id, others ``<kind>:<name>``."""
-    return key if kind == "Person" else f"{kind.lower()}:{key}"
+def entity_id(kind: str, key: str, kinds: EntityKinds | None = None) -> str:
+    """The ``Entity.id`` of an existing node: an id-keyed one (a Person) keeps its own id, others
+    ``<kind>:<name>``."""
+    return key if kind in (kinds or default_kinds()).id_kinds else f"{kind.lower()}:{key}"
 
 
 def new_entity_id(label: str, name: str) -> str:
@@ -62,11 +88,13 @@ class Gazetteer:
     """The graph's names, indexed by folded name (highest-priority kind wins)."""
 
     by_fold: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # fold -> (kind, key, name)
+    kinds: EntityKinds = field(default_factory=default_kinds)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict[str, str]]) -> "Gazetteer":
-        rank = {k: i for i, k in enumerate(KIND_LABEL)}
-        gaz = cls()
+    def from_rows(cls, rows: Iterable[dict[str, str]], kinds: EntityKinds | None = None) -> "Gazetteer":
+        gaz = cls(kinds=kinds or default_kinds())
+        rank = {k: i for i, k in enumerate(gaz.kinds.labels)}
+        rows = [r for r in rows if r["kind"] in rank]
         for r in sorted(rows, key=lambda r: (rank[r["kind"]], r["key"])):  # deterministic winner per name
             if not r["name"]:
                 continue
@@ -85,10 +113,10 @@ class Gazetteer:
         """
         lower, cased = [], []
         for f, (kind, key, name) in self.by_fold.items():
-            pattern = {"label": KIND_LABEL[kind], "pattern": name, "id": entity_id(kind, key)}
-            if len(f.split()) > 1 or kind == "Country":
+            pattern = {"label": self.kinds.labels[kind], "pattern": name, "id": entity_id(kind, key, self.kinds)}
+            if len(f.split()) > 1 or kind == self.kinds.place:
                 lower.append(pattern)
-            elif names_one(kind, f) and len(f) >= 4 and f not in stop_words:
+            elif names_one(kind, f, self.kinds) and len(f) >= 4 and f not in stop_words:
                 cased.append({**pattern, "pattern": name if name != name.lower() else name.capitalize()})
         return lower, cased
 
@@ -113,8 +141,8 @@ class Extraction:
             hit = gazetteer.by_fold.get(fold(name))
             if hit is not None:
                 kind, key, _ = hit
-                eid = entity_id(kind, key)
-                self.linked[eid] = (kind, key, KIND_LABEL[kind])
+                eid = entity_id(kind, key, gazetteer.kinds)
+                self.linked[eid] = (kind, key, gazetteer.kinds.labels[kind])
             else:
                 eid = new_entity_id(label, name)
                 self.new.setdefault(eid, (name, label))
@@ -187,7 +215,9 @@ def extract(texts: dict[int, list[str]], gazetteer: Gazetteer, model: str = "aut
     description = old.get("pipeline") or ""
     if todo:
         nlp, description = build_nlp(model, gazetteer)
-        by_id = {entity_id(kind, key): (kind, key, KIND_LABEL[kind]) for kind, key, _ in gazetteer.by_fold.values()}
+        kinds = gazetteer.kinds
+        by_id = {entity_id(kind, key, kinds): (kind, key, kinds.labels[kind])
+                 for kind, key, _ in gazetteer.by_fold.values()}
         bar = tqdm(total=len(todo), desc="spaCy entities", unit="doc", disable=not progress or None, leave=False)
         for (item, _), doc in zip(todo, nlp.pipe((docs[i] for i, _ in todo), batch_size=batch_size)):
             bar.update(1)
@@ -248,17 +278,18 @@ def _resolve(ent, gazetteer: Gazetteer, by_id: dict) -> list | None:
         return None  # "one day", "two years": not a date that explains anything
     folded = fold(name)
     hit = gazetteer.by_fold.get(folded)
-    if hit is not None and names_one(hit[0], folded):  # the model found a name the graph has: link it
+    kinds = gazetteer.kinds
+    if hit is not None and names_one(hit[0], folded, kinds):  # the model found a name the graph has: link it
         kind, key, _ = hit
-        return [entity_id(kind, key), kind, key, KIND_LABEL[kind]]
+        return [entity_id(kind, key, kinds), kind, key, kinds.labels[kind]]
     return [new_entity_id(label, name), NEW, name, label]
 
 
-def names_one(kind: str, folded: str) -> bool:
+def names_one(kind: str, folded: str, kinds: EntityKinds | None = None) -> bool:
     """Whether the name ``folded`` alone is evidence enough for a link to the graph's ``kind`` node.
 
     A person needs the full name: a single word ("Max", "Jordan", "Prince") is far more often a
     character's first name or an ordinary word than that one person, so the ruler has no pattern for
     it and the model's PERSON span "Max" is not linked to the Person "Max" either.
     """
-    return kind != "Person" or len(folded.split()) > 1
+    return kind != (kinds or default_kinds()).person or len(folded.split()) > 1

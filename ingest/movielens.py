@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from kgrec.catalogue.schema import load as load_catalogue
 from kgrec.ingest import names
 from kgrec.ingest.plan import Plan
 from kgrec.ingest.readers import (RowError, SourceError, Table, optional_int, parse_rows, require, split_list,
@@ -47,7 +48,7 @@ class MovieLensSource:
     def __init__(self, root: Path, rejects: Rejects):
         self.root = root
         self.rejects = rejects
-        self.plan = Plan()
+        self.plan = Plan(load_catalogue("movies"))
         self.imdb: dict[int, int] = {}  # movieId -> imdb id (links.csv)
         self.by_tmdb: dict[int, list[int]] = {}  # tmdb id -> movieIds (one tmdb id maps to two movies)
         self.hetrec_ok: set[int] = set()  # movies whose HetRec IMDb link agrees with links.csv
@@ -89,7 +90,7 @@ class MovieLensSource:
 
     # -- ml-latest-small ---------------------------------------------------------------------------
     def known(self, movie: int) -> int:
-        if self.plan.get("movie", movie) is None:
+        if self.plan.get("item", movie) is None:
             raise RowError(f"unknown movie id: {movie} is not in {ML}/movies.csv")
         return movie
 
@@ -99,13 +100,13 @@ class MovieLensSource:
             raw_title = require(r, "title")
             match = _TITLE_YEAR.match(raw_title)
             title, year = (match["title"], int(match["year"])) if match else (raw_title, None)
-            if self.plan.get("movie", movie) is not None:
+            if self.plan.get("item", movie) is not None:
                 raise RowError(f"duplicate movie id: {movie} appears twice")
-            self.plan.add("movie", id=movie, title=names.clean(title), year=year, imdb_id=None, tmdb_id=None,
-                          overview=None, tagline=None)
+            self.plan.add("item", id=movie, title=names.clean(title), text=None, year=year, imdb_id=None,
+                          tmdb_id=None, overview=None, tagline=None)
             for genre in split_list(r["genres"]):
                 if genre != NO_GENRE:
-                    self.plan.add("in_genre", item=movie, name=genre)
+                    self.plan.link(movie, "genre", genre)
 
         for _ in self.parse(self.table(f"{ML}/movies.csv", columns=("movieId", "title", "genres")), row):
             pass
@@ -118,7 +119,7 @@ class MovieLensSource:
         def row(r: dict[str, str]) -> None:
             movie = self.known(to_int(r["movieId"], "movieId"))
             imdb, tmdb = optional_int(r["imdbId"], "imdbId"), optional_int(r["tmdbId"], "tmdbId")
-            m = self.plan.get("movie", movie)
+            m = self.plan.get("item", movie)
             m["imdb_id"], m["tmdb_id"] = imdb, tmdb
             if imdb is not None:
                 self.imdb[movie] = imdb
@@ -140,7 +141,7 @@ class MovieLensSource:
             if old is not None and old["ts"] > ts:
                 return  # an older duplicate: the latest rating wins
             self.plan.add("user", id=user)
-            self.plan.add("rated", user=user, item=movie, rating=rating, weight=None, ts=ts)
+            self.plan.add("rated", user=user, item=movie, rating=rating, event=None, weight=None, ts=ts)
 
         for _ in self.parse(self.table(f"{ML}/ratings.csv", columns=("userId", "movieId", "rating", "timestamp")),
                             row):
@@ -166,17 +167,8 @@ class MovieLensSource:
             pass
 
     # -- movie-cast --------------------------------------------------------------------------------
-    def person(self, name: str) -> str | None:
-        display = names.clean(name)
-        pid = names.slug(display)
-        if not pid:
-            return None
-        if self.plan.get("person", pid) is None:
-            self.plan.add("person", id=pid, name=display)
-        return pid
-
     def in_catalogue(self, movie: int, source: str) -> bool:
-        if self.plan.get("movie", movie) is None:
+        if self.plan.get("item", movie) is None:
             self.plan.skipped[f"{source}: movie not in the catalogue"] += 1
             return False
         return True
@@ -187,13 +179,9 @@ class MovieLensSource:
             if not self.in_catalogue(movie, CAST):
                 return
             for order, actor in enumerate(split_list(r["actors"]), start=1):
-                pid = self.person(actor)
-                if pid and self.plan.get("acted_in", pid, movie) is None:
-                    self.plan.add("acted_in", person=pid, item=movie, order=order)
+                self.plan.link(movie, "actor", actor, order=order, replace=False)
             for director in split_list(r["director"]):
-                pid = self.person(director)
-                if pid:
-                    self.plan.add("directed", person=pid, item=movie)
+                self.plan.link(movie, "director", director)
 
         for _ in self.parse(self.table(f"{CAST}/movies.csv", columns=("movieId", "actors", "director")), row):
             pass
@@ -225,9 +213,7 @@ class MovieLensSource:
         def director_row(r: dict[str, str]) -> None:
             movie = to_int(r["movieID"], "movieID")
             if self.agreeing(movie) and r["directorName"].strip():
-                pid = self.person(r["directorName"])
-                if pid:
-                    self.plan.add("directed", person=pid, item=movie)
+                self.plan.link(movie, "director", r["directorName"])
 
         self.optional(HETREC, "movie_directors.dat", ("movieID", "directorID", "directorName"), director_row)
 
@@ -235,9 +221,8 @@ class MovieLensSource:
             movie = to_int(r["movieID"], "movieID")
             rank = to_int(r["ranking"], "ranking")
             if self.agreeing(movie) and r["actorName"].strip():
-                pid = self.person(r["actorName"])
-                if pid:  # HetRec's ranking is IMDb billing order: it wins over movie-cast's position
-                    self.plan.add("acted_in", person=pid, item=movie, order=rank)
+                # HetRec's ranking is IMDb billing order: it wins over movie-cast's position
+                self.plan.link(movie, "actor", r["actorName"], order=rank)
 
         actor_columns = ("movieID", "actorID", "actorName", "ranking")
         if (self.root / HETREC / "movie_actors.dat").is_file():  # the complete upstream file
@@ -248,7 +233,7 @@ class MovieLensSource:
         def country_row(r: dict[str, str]) -> None:
             movie = to_int(r["movieID"], "movieID")
             if r["country"].strip() and self.agreeing(movie):
-                self.plan.add("from_country", item=movie, name=names.clean(r["country"]))
+                self.plan.link(movie, "country", r["country"])
 
         self.optional(HETREC, "movie_countries.dat", ("movieID", "country"), country_row)
 
@@ -301,18 +286,18 @@ class MovieLensSource:
             studios = _json_names(r["production_companies"], "production_companies")
             countries = _json_names(r["production_countries"], "production_countries")
             for movie in movies:
-                m = self.plan.get("movie", movie)
+                m = self.plan.get("item", movie)
                 m["overview"] = names.clean(r["overview"]) or None
                 m["tagline"] = names.clean(r["tagline"]) or None
                 for kw in keywords:
-                    self.plan.add("has_keyword", item=movie, name=names.tag_name(kw))
+                    self.plan.link(movie, "keyword", kw)
                 for studio in studios:
-                    self.plan.add("produced_by", item=movie, name=names.clean(studio))
+                    self.plan.link(movie, "studio", studio)
                 self.tmdb_countries[movie] = [TMDB_COUNTRY.get(c, c) for c in countries]
 
         def top10k_row(r: dict[str, str]) -> None:
             for movie in self.tmdb_movies(r):
-                m = self.plan.get("movie", movie)
+                m = self.plan.get("item", movie)
                 if not m["overview"]:
                     m["overview"] = names.clean(r["overview"]) or None
 
@@ -320,12 +305,12 @@ class MovieLensSource:
                       ("id", "overview", "tagline", "keywords", "production_companies", "production_countries"),
                       tmdb5000_row)
         self.optional(TEXT, "top10K-TMDB-movies.csv", ("id", "overview"), top10k_row)
-        with_country = {row["item"] for row in self.plan.rows["from_country"].values()}
+        with_country = self.plan.linked("country")
         for movie, countries in self.tmdb_countries.items():
             if movie not in with_country:
                 for country in countries:
-                    self.plan.add("from_country", item=movie, name=names.clean(country))
-        for m in self.plan.rows["movie"].values():
+                    self.plan.link(movie, "country", country)
+        for m in self.plan.rows["item"].values():
             self.plan.add_text(m["id"], m["overview"])
             self.plan.add_text(m["id"], m["tagline"])
 

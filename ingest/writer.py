@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from kgrec.catalogue.schema import Catalogue
+from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
-from kgrec.ingest.plan import STEPS, Plan, Step
+from kgrec.ingest.plan import LINK, Plan, Step
 
 
 @dataclass
@@ -40,16 +42,90 @@ def collected(graph: Graph, query: str, **params: object) -> set[tuple]:
     return {tuple(row) for row in result[0]["rows"]} if result else set()
 
 
-def write_step(graph: Graph, step: Step, rows: Iterable[dict], batch_size: int, progress: bool = True) -> StepResult:
+def write_rows(graph: Graph, what: str, write_query: str, read_query: str, fields: tuple[str, ...],
+               rows: Iterable[dict], batch_size: int, progress: bool = True, name: str | None = None,
+               shape=None, **params: object) -> StepResult:
+    """Send the rows the graph does not hold yet (compared field by field with ``read_query``'s lists)
+    through ``write_query``, batched; ``shape`` turns a row into what the write query takes."""
     start = time.perf_counter()
     rows = list(rows)
-    present = existing_rows(graph, step) if rows else set()
-    todo = [r for r in rows if tuple(r[f] for f in step.fields) not in present]
-    with tqdm(total=len(todo), desc=f"write {step.what}", unit="row", disable=not progress or None,
+    present = collected(graph, read_query, **params) if rows else set()
+    todo = [r for r in rows if tuple(r[f] for f in fields) not in present]
+    sent = [shape(r) for r in todo] if shape else todo
+    with tqdm(total=len(todo), desc=f"write {what}", unit="row", disable=not progress or None,
               leave=False) as bar:
-        for n in graph.write_batches(step.write_query, todo, batch_size):
+        for n in graph.write_batches(write_query, sent, batch_size, **params):
             bar.update(n)
+    return StepResult(name or what, what, len(rows), len(todo), time.perf_counter() - start)
+
+
+def write_step(graph: Graph, step: Step, rows: Iterable[dict], batch_size: int, progress: bool = True,
+               catalogue: Catalogue | None = None) -> StepResult:
+    """One step of STEPS; the steps whose Cypher names catalogue labels or types are rendered with them."""
+    if catalogue is None or step.name not in _RENDERED:
+        return write_rows(graph, step.what, step.write_query, step.read_query, step.fields, rows, batch_size,
+                          progress, step.name)
+    return _RENDERED[step.name](graph, step, list(rows), batch_size, progress, catalogue)
+
+
+def _write_item(graph: Graph, step: Step, rows: list[dict], batch_size: int, progress: bool,
+                catalogue: Catalogue) -> StepResult:
+    props = [f for f in step.fields if f not in ("id", "title", "text")]
+    labels = tuple(catalogue.labels_of_item())
+
+    def shape(row: dict) -> dict:
+        return {"id": row["id"], "title": row["title"], "text": row["text"], "props": {p: row[p] for p in props}}
+
+    return write_rows(graph, ":" + ":".join(labels), cypher.render("ingest/item", labels=labels),
+                      step.read_query, step.fields, rows, batch_size, progress, step.name, shape, props=props)
+
+
+def _write_rated(graph: Graph, step: Step, rows: list[dict], batch_size: int, progress: bool,
+                 catalogue: Catalogue) -> StepResult:
+    rel = catalogue.signals.relationship
+    return write_rows(graph, rel, cypher.render("ingest/rated", interaction=rel),
+                      cypher.render("ingest/existing_rated", interaction=rel), step.fields, rows, batch_size,
+                      progress, step.name)
+
+
+def _write_links(graph: Graph, step: Step, rows: list[dict], batch_size: int, progress: bool,
+                 catalogue: Catalogue) -> StepResult:
+    """Attribute links, one rendered statement pair per attribute of the schema (one result for all)."""
+    start, planned, written = time.perf_counter(), 0, 0
+    for attribute in catalogue.attributes:
+        mine = [r for r in rows if r["attribute"] == attribute.name]
+        if not mine:
+            continue
+        side = "out" if attribute.outgoing else "in"
+        ids = {"label": attribute.label, "key": attribute.key, "rel": attribute.relationship}
+        result = write_rows(graph, attribute.relationship, cypher.render(f"ingest/link_{side}", **ids),
+                            cypher.render(f"ingest/existing_link_{side}", **ids), ("item", "key", "name", "order"),
+                            mine, batch_size, progress)
+        planned, written = planned + result.planned, written + result.written
+    return StepResult(step.name, step.what, planned, written, time.perf_counter() - start)
+
+
+def _write_entity_links(graph: Graph, step: Step, rows: list[dict], batch_size: int, progress: bool,
+                        catalogue: Catalogue) -> StepResult:
+    start = time.perf_counter()
+    params = {"labels": catalogue.linkable_labels, "id_labels": catalogue.id_labels}
+    present = collected(graph, step.read_query, **params)
+    todo = [r for r in rows if tuple(r[f] for f in step.fields) not in present]
+    for kind in sorted({r["kind"] for r in todo}):
+        query = cypher.render("ingest/entity_link", label=kind, key=catalogue.key_by_label[kind])
+        for _ in graph.write_batches(query, [r for r in todo if r["kind"] == kind], batch_size):
+            pass
     return StepResult(step.name, step.what, len(rows), len(todo), time.perf_counter() - start)
+
+
+def _write_entities(graph: Graph, step: Step, rows: list[dict], batch_size: int, progress: bool,
+                    catalogue: Catalogue) -> StepResult:
+    return write_rows(graph, step.what, step.write_query, step.read_query, step.fields, rows, batch_size,
+                      progress, step.name, labels=catalogue.linkable_labels)
+
+
+_RENDERED = {"item": _write_item, "rated": _write_rated, LINK: _write_links, "entity_link": _write_entity_links,
+             "entity": _write_entities}
 
 
 def write_plan(graph: Graph, plan: Plan, batch_size: int, steps: Iterable[str] | None = None,
@@ -57,9 +133,10 @@ def write_plan(graph: Graph, plan: Plan, batch_size: int, steps: Iterable[str] |
     """Write the plan's steps (all, or the named ones) in dependency order."""
     wanted = set(steps) if steps is not None else None
     results = []
-    for step in STEPS:
+    for step in plan.steps:
         if wanted is not None and step.name not in wanted:
             continue
         if plan.rows[step.name]:
-            results.append(write_step(graph, step, plan.rows[step.name].values(), batch_size, progress))
+            results.append(write_step(graph, step, plan.rows[step.name].values(), batch_size, progress,
+                                      plan.catalogue))
     return results

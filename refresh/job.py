@@ -83,6 +83,7 @@ def _log(message: str) -> None:
 def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], progress: bool) -> dict[str, Any]:
     """Fold each source into the graph; the ingest writes only new or changed rows (and re-extracts
     entities only for items whose text changed)."""
+    from kgrec.catalogue.store import active as active_catalogue
     from kgrec.ingest.csv_source import build_csv_plan
     from kgrec.ingest.movielens import build_plan
     from kgrec.ingest.rejects import Rejects
@@ -97,14 +98,16 @@ def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], prog
             if source.kind == "movielens":
                 plan = build_plan(source.path, rejects)
             else:
-                files = {name: source.path / f"{name}.csv" for name in ("items", "interactions", "links")}
+                files = {name: source.path / f"{name}.csv" for name in ("items", "interactions", "social", "links")}
                 present = {k: v for k, v in files.items() if v.exists()}
                 if not present:
-                    raise RefreshError(f"csv source {source.path} has none of items.csv, interactions.csv, links.csv")
-                plan = build_csv_plan(graph, rejects, **present)
+                    raise RefreshError(f"csv source {source.path} has none of items.csv, interactions.csv, "
+                                       "social.csv, links.csv")
+                plan = build_csv_plan(graph, rejects, catalogue=active_catalogue(graph), **present)
             report = ingest_plan(graph, plan, settings, rejects, progress=progress)
         written = {s.step: s.written for s in report.steps if s.written}
-        counts[f"{source.kind}:{source.path}"] = {"written": written, "rejects": report.reject_total,
+        counts[f"{source.kind}:{source.path}"] = {"written": written, "skipped": dict(report.skipped),
+                                                  "rejects": report.reject_total,
                                                   "rejects_file": str(rejects_file) if report.reject_total else None}
         _log(f"ingested {source.kind}:{source.path}: {sum(written.values())} rows written, "
              f"{report.reject_total} rejected")

@@ -1,5 +1,5 @@
-// Entities found only in text (not existing Person/Country/... nodes) that nothing mentions any more.
-MATCH (e:Entity) WHERE NOT (e:Person OR e:Country OR e:Genre OR e:Keyword OR e:Studio)
+// Entities found only in text (no attribute node of the catalogue, $labels) that nothing mentions any more.
+MATCH (e:Entity) WHERE NOT any(l IN labels(e) WHERE l IN $labels)
   AND NOT EXISTS { ()-[:MENTIONS]->(e) }
 DETACH DELETE e
 RETURN count(*) AS deleted

@@ -1,16 +1,6 @@
-// An entity that is an existing node: that node gets the :Entity label (and an entity id), so
-// MENTIONS reaches the director himself rather than a duplicate. $rows: [{kind, key, id, label}]
-// kind is the node label, key its id (Person) or name (the others).
+// An entity that is an existing node of the catalogue ({{label}}, keyed by {{key}}): that node gets the
+// :Entity label (and an entity id), so MENTIONS reaches the director himself rather than a duplicate.
+// $rows: [{kind, key, id, label}]
 UNWIND $rows AS row
-CALL (row) {
-  MATCH (n:Person {id: row.key}) WHERE row.kind = "Person" RETURN n
-  UNION
-  MATCH (n:Country {name: row.key}) WHERE row.kind = "Country" RETURN n
-  UNION
-  MATCH (n:Genre {name: row.key}) WHERE row.kind = "Genre" RETURN n
-  UNION
-  MATCH (n:Keyword {name: row.key}) WHERE row.kind = "Keyword" RETURN n
-  UNION
-  MATCH (n:Studio {name: row.key}) WHERE row.kind = "Studio" RETURN n
-}
+MATCH (n:{{label}} {{{key}}: row.key})
 SET n:Entity, n.id = row.id, n.label = row.label

@@ -1,8 +1,5 @@
-// The names entity patterns are built from: [kind, key, name] for every Person, Country, Genre,
-// Keyword and Studio (key: the Person id, else the name), collected into one list.
-CALL () { MATCH (n:Person) RETURN "Person" AS kind, n.id AS key, n.name AS name
-  UNION ALL MATCH (n:Country) RETURN "Country" AS kind, n.name AS key, n.name AS name
-  UNION ALL MATCH (n:Genre) RETURN "Genre" AS kind, n.name AS key, n.name AS name
-  UNION ALL MATCH (n:Keyword) RETURN "Keyword" AS kind, n.name AS key, n.name AS name
-  UNION ALL MATCH (n:Studio) RETURN "Studio" AS kind, n.name AS key, n.name AS name }
-RETURN collect([kind, key, name]) AS rows
+// The names entity patterns are built from: [kind, key, name] for every node of the catalogue's attribute
+// labels ($labels; kind = its first such label, key = its id for $id_labels, else its name), in one list.
+MATCH (n) WHERE any(l IN labels(n) WHERE l IN $labels)
+WITH n, [l IN $labels WHERE l IN labels(n)][0] AS kind
+RETURN collect([kind, CASE WHEN kind IN $id_labels THEN n.id ELSE n.name END, n.name]) AS rows

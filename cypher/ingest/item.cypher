@@ -1,4 +1,6 @@
-// (:Item) nodes of a generic catalogue (kgrec ingest csv). $rows: [{id, title, text}]
+// (:Item) nodes with the catalogue's labels ({{labels}}: Item and e.g. Movie) and properties.
+// $rows: [{id, title, text, props: {<item property>: value}}] (a null property is removed)
 UNWIND $rows AS row
 MERGE (i:Item {id: row.id})
-SET i.title = row.title, i.text = row.text
+SET i:{{labels}}, i.title = row.title, i.text = row.text
+SET i += row.props

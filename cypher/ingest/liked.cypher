@@ -1,3 +1,4 @@
-// [user, item] pairs with a rating at or above $threshold (the input of CO_LIKED), collected into one list.
-MATCH (u:User)-[r:RATED]->(i:Item) WHERE r.rating >= $threshold
-RETURN collect([u.id, i.id]) AS rows
+// Every interaction as [user, item, rating, event, weight] (the input of CO_LIKED: kgrec.catalogue.signals
+// decides which are likes), collected into one list. $interaction: the catalogue's interaction type.
+MATCH (u:User)-[r]->(i:Item) WHERE type(r) = $interaction
+RETURN collect([u.id, i.id, r.rating, r.event, r.weight]) AS rows

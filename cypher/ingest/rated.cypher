@@ -1,6 +1,7 @@
-// (:User)-[:RATED {rating, weight, ts}]->(:Item). $rows: [{user, item, rating, weight, ts}]
+// One interaction per user and item: (:User)-[:{{interaction}} {rating | event, weight, ts}]->(:Item), the
+// type the catalogue schema names (RATED for movies). $rows: [{user, item, rating, event, weight, ts}]
 UNWIND $rows AS row
 MATCH (u:User {id: row.user})
 MATCH (i:Item {id: row.item})
-MERGE (u)-[r:RATED]->(i)
-SET r.rating = row.rating, r.weight = row.weight, r.ts = row.ts
+MERGE (u)-[r:{{interaction}}]->(i)
+SET r.rating = row.rating, r.event = row.event, r.weight = row.weight, r.ts = row.ts

@@ -1,4 +1,0 @@
-// Rows already in the graph, as [item, name] lists (the step's field order), collected
-// into one list: the driver decodes one big list ~4x faster than as many records.
-MATCH (i:Item)-[:HAS_KEYWORD]->(k:Keyword)
-RETURN collect([i.id, k.name]) AS rows
