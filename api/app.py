@@ -5,6 +5,7 @@ import hmac
 
 from flask import Flask, Response, current_app, request
 
+from kgrec.api import metrics
 from kgrec.api.errors import problem, register_error_handlers
 from kgrec.config import Settings
 from kgrec.explain.service import RecommendationService
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, service: RecommendationService 
     for blueprint in (health.bp, users.bp, items.bp, docs.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    metrics.install(app, service)  # before the key check, so a 401 is timed and logged too
 
     @app.before_request
     def require_api_key() -> Response | None:

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from kgrec.explain.service import NoModel, NotFound
 from kgrec.graph.connection import GraphUnavailable
+from kgrec.metrics import NEO4J_ERRORS
 
 #: seconds a client should wait before retrying when Neo4j is unreachable
 RETRY_AFTER_SECONDS = 5
@@ -39,6 +40,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GraphUnavailable)
     @app.errorhandler(TransientError)
     def database_down(exc: Exception) -> Response:
+        NEO4J_ERRORS.labels(type(exc).__name__).inc()
         return problem(503, "Service Unavailable", "the graph database is unreachable; retry later",
                        {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
