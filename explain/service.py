@@ -95,7 +95,9 @@ class RecommendationService:
 
                 path = Path(rows[0].get("path") or self.settings.models_dir / version)
                 model, index = Recommender.load(path), SharedIndex.load(path, self.graph)
-                # both at once: no request sees the new model with the old index
+                # both at once: no request sees the new model with the old index; a request explains with the
+                # index of the model it scored with (model.shared_index), whatever is swapped in meanwhile
+                model.shared_index = index
                 self._model, self._shared, self._model_version = model, index, version
                 # the model's many small objects (co-liked pairs, attribute maps) live as long as the model:
                 # keep full garbage collections from walking them on every request (p99 41 -> 27 ms); the
@@ -232,7 +234,7 @@ class RecommendationService:
         walked only for what the model does not know (items or liked items added after training)."""
         likes = Likes.from_profile(profile, profile.tags, model.positive_rating)
         interactions = {i: (r, t) for i, r, t in profile}
-        index: SharedIndex = self._shared
+        index: SharedIndex = model.shared_index
 
         def candidates(items: Sequence[int]) -> dict[int, list[Candidate]]:
             return index.candidates(items, likes, interactions, profile.tagged, per_kind=max(3, paths))
@@ -289,7 +291,7 @@ class RecommendationService:
             raise NotFound(f"user {user} not found")
         with self._lock:  # this process's co-liked supports without the user's likes
             if self._shared is not None:
-                self._shared = self._shared.with_co_liked(self.graph)
+                self._shared = self._model.shared_index = self._shared.with_co_liked(self.graph)
         return result.to_json()
 
 

@@ -124,7 +124,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"split: {s['users']} users, {s['items']} items; train {s['train_interactions']}, "
                  f"val {s['val_interactions']}, test {s['test_interactions']} ratings; "
                  f"{s['evaluated_test_users']} test users; positives = rating >= {s['positive_rating']}")
-    lines.append("targets: " + ", ".join(f"{k} {'OK' if v else 'MISSED'}" for k, v in comp["targets"].items()))
+    lines.append("targets: " + ", ".join(f"{k} {'unknown' if v is None else 'OK' if v else 'MISSED'}"
+                                         for k, v in comp["targets"].items()))
     return "\n".join(lines)
 
 

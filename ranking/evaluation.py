@@ -88,6 +88,13 @@ def _fmt(weights: dict[str, float]) -> str:
     return " ".join(f"{k}={v:g}" for k, v in weights.items())
 
 
+def _validation_of_report(directory: Path) -> dict[str, float]:
+    """The validation scores of a version whose manifest predates keeping them: its training report's."""
+    from kgrec.ranking.modelstore import REPORT, read_report
+
+    return read_report(directory).get("validation_ndcg@10", {}) if (directory / REPORT).exists() else {}
+
+
 def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings, tuned: Tuned | None = None,
                        log: Log = lambda m: None) -> dict[str, Any]:
     """The report of one model directory on its own split's test users: every model's metrics,
@@ -116,7 +123,7 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     else:
         knn = ItemKNN.fit(train_m, **manifest["baselines"]["itemknn"])
         als = ALS.fit(train_m, seed=split.config.seed, threads=settings.train_threads, **manifest["baselines"]["mf"])
-        validation = manifest.get("validation", {})
+        validation = manifest.get("validation") or _validation_of_report(directory)
 
     parts = score_histories(comp, params, hist_r[test.users], hist_t[test.users], positive)
     row = {int(u): n for n, u in enumerate(test.users)}
@@ -152,7 +159,9 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
             "hybrid_ge_1.10x_best_baseline": models["hybrid"]["ndcg@10"] >= 1.10 * models[best]["ndcg@10"],
             **{f"hybrid_ge_{m}": models["hybrid"]["ndcg@10"] >= models[m]["ndcg@10"] for m in COMPONENT_MODELS},
             "pykeen_carries_weight_test": models["hybrid"]["ndcg@10"] > models["hybrid_no_pykeen"]["ndcg@10"],
-            "pykeen_carries_weight_val": validation.get("hybrid", 0) > validation.get("hybrid_no_pykeen", 0),
+            # unknown (None) rather than False when no validation scores were kept
+            "pykeen_carries_weight_val": (validation["hybrid"] > validation["hybrid_no_pykeen"]
+                                          if {"hybrid", "hybrid_no_pykeen"} <= set(validation) else None),
         },
     }
     return {

@@ -96,6 +96,7 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     from kgrec.embeddings.kge import KGETrainer, Triples, use_pystow_home
     from kgrec.embeddings.lightgcn import train_lightgcn
     from kgrec.ranking import evaluation
+    from kgrec.catalogue.store import active as active_catalogue
     from kgrec.ranking.graphdata import load_dataset
     from kgrec.ranking.hybrid import Components
     from kgrec.ranking.itemmodels import EASE, Popularity
@@ -111,7 +112,10 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     started = time.perf_counter()
 
     t = _stage(log, "reading interactions and knowledge-graph facts from Neo4j …")
-    data = load_dataset(graph)
+    catalogue = active_catalogue(graph)
+    # a positive is what the catalogue's signal model calls one (a 4★ rating, a play, a purchase)
+    config = replace(config, split=replace(config.split, positive_rating=catalogue.signals.positive))
+    data = load_dataset(graph, catalogue=catalogue)
     timings["load"] = time.perf_counter() - t
     split = Split.temporal(data, config.split)
     log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} ratings, {len(data.fact_items)} facts "
@@ -192,8 +196,9 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     save_components(tmp, components)
     np.save(tmp / "item_embeddings.npy", published_embeddings(components, train_m))
     write_manifest(tmp, version, tuned.params, config.split.positive_rating, {
-        "config": config.describe(), "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
+        "config": config.describe(), "catalogue": catalogue.name, "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
         "ablations": {k: v for k, v in tuned.ablations.items()}, "baselines": tuned.baseline_params,
+        "validation": tuned.validation,  # what `kgrec evaluate --recompute` reports beside the test metrics
         "warm_start": None if warm is None else {
             "from": warm.version, "epochs_share": config.warm_epochs,
             "lightgcn_rows_inherited": warm.lightgcn.inherited if lg_init else 0,

@@ -11,7 +11,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,29 @@ from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
 from kgrec.graph.embedded import LocalServer
 
+from graphdata import load_small_graph
+from graphstate import GraphStates
+from synthetic import synthetic
+
 SHARED_DATA = Path(os.environ.get("KGREC_DATA_DIR") or REPO_ROOT.parent / "shared" / "data")
 NEO4J_IMAGE = "neo4j:5.26-community"
+
+
+def shared_data_dir() -> Path:
+    """../shared/data (``KGREC_DATA_DIR``) for a test that reads it. Where it is missing the test is
+    skipped, except in CI (``CI=true``), where it fails: CI must run the tests that read the data."""
+    if (SHARED_DATA / "ml-latest-small").is_dir():
+        return SHARED_DATA
+    message = f"no shared data in {SHARED_DATA} (set KGREC_DATA_DIR)"
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{message}; with CI=true the tests that read it must run, not skip", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder; requesting it skips (or, with CI=true, fails) the test where it is missing."""
+    return shared_data_dir()
 
 
 def free_port() -> int:
@@ -106,3 +127,50 @@ def cli_env(neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[s
 def tmp_home() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="kgrec-") as d:
         yield Path(d)
+
+
+@pytest.fixture(scope="session")
+def graph_states(graph: Graph) -> GraphStates:
+    """Which shared content the session graph holds (tests/graphstate.py)."""
+    return GraphStates(graph)
+
+
+@dataclass(frozen=True)
+class TrainedGraph:
+    """The synthetic graph's trained version and the settings (home, models folder) it lives under."""
+
+    settings: Settings
+    version: str
+
+
+def _load_synthetic(graph: Graph) -> None:
+    graph.run_statements([cypher.load("wipe")])
+    load_small_graph(graph, **synthetic())
+
+
+@pytest.fixture(scope="session")
+def synthetic_model(graph: Graph, graph_states: GraphStates, neo4j_settings: Settings,
+                    tmp_path_factory: pytest.TempPathFactory) -> TrainedGraph:
+    """The synthetic graph (tests/synthetic.py) trained in quick mode and published, once per session."""
+    from kgrec.ranking.training import TrainConfig, train_and_publish
+
+    settings = replace(neo4j_settings, home=tmp_path_factory.mktemp("synthetic-home"), train_threads=1)
+    _load_synthetic(graph)
+    config = replace(TrainConfig.from_settings(settings, quick=True), progress=False)
+    trained = TrainedGraph(settings, train_and_publish(graph, settings, config, log=lambda m: None))
+    graph_states.mark("synthetic-trained", trained)
+    return trained
+
+
+@pytest.fixture()
+def trained_graph(graph: Graph, graph_states: GraphStates, synthetic_model: TrainedGraph) -> TrainedGraph:
+    """The synthetic graph with the session's trained version published and active, whatever the tests
+    before this one wiped or wrote: rebuilt (reloaded and published again, not retrained) when changed."""
+    from kgrec.ranking.training import publish
+
+    def rebuild() -> TrainedGraph:
+        _load_synthetic(graph)
+        publish(graph, synthetic_model.settings, synthetic_model.version, log=lambda m: None)
+        return synthetic_model
+
+    return graph_states.ensure("synthetic-trained", rebuild)

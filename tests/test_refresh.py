@@ -26,7 +26,7 @@ from kgrec.graph.connection import Graph
 from kgrec.graph.schema import apply_schema
 from kgrec.ranking.modelstore import read_manifest, version_dir
 from kgrec.refresh.job import RefreshOutcome, run_refresh
-from test_models import DAY, PER_GENRE, movie_id, synthetic
+from synthetic import DAY, PER_GENRE, movie_id, synthetic
 
 NEW_MOVIE = 5000
 DIRECTOR = "Director 3-0"  # directed horror films 0-4 of the synthetic graph
