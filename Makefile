@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install jars clean-state
+.PHONY: demo test install jars browser clean-state
 
 demo: install jars
 	$(VENV)/bin/kgrec demo
 
-test: install jars
+test: install jars browser
 	$(VENV)/bin/python -m pytest
 
 install: $(STAMP)
@@ -24,6 +24,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 jars: install
 	$(VENV)/bin/kgrec neo4j install
+
+# The web page's tests drive the system Chromium (Debian's package); installed when root with apt-get.
+# Elsewhere install it yourself: without it those tests skip (and fail with CI=true).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "no chromium (needs root and apt-get to install it): the web page's browser tests will skip"
 
 # Stops the local server and deletes all local state (graph, models, password). Asks nothing: be sure.
 clean-state:
