@@ -90,13 +90,13 @@ class ServiceCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        ingests = CounterMetricFamily("kgrec_ingest_runs", "ingests recorded in the graph, by source and outcome "
-                                      "(ok, too_many_rejects, failed)", labels=["source", "outcome"])
+        ingests = CounterMetricFamily("kgrec_ingest_runs", "ingests recorded in the graph, by catalogue and outcome "
+                                      "(ok, too_many_rejects, failed)", labels=["catalogue", "outcome"])
         ingest_last = GaugeMetricFamily("kgrec_ingest_last_timestamp_seconds", "when the last ingest with this "
-                                        "source and outcome ended", labels=["source", "outcome"])
+                                        "catalogue and outcome ended", labels=["catalogue", "outcome"])
         for entry in row["ingests"]:
-            ingests.add_metric([entry["source"], entry["outcome"]], entry["count"] or 0)
-            ingest_last.add_metric([entry["source"], entry["outcome"]], entry["last"] or 0)
+            ingests.add_metric([entry["catalogue"], entry["outcome"]], entry["count"] or 0)
+            ingest_last.add_metric([entry["catalogue"], entry["outcome"]], entry["last"] or 0)
         refreshes = CounterMetricFamily("kgrec_refresh_runs", "refresh runs recorded in the graph, by outcome "
                                         "(published, kept, failed)", labels=["outcome"])
         refresh_last = GaugeMetricFamily("kgrec_refresh_last_timestamp_seconds", "when the last refresh run "

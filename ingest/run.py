@@ -18,6 +18,7 @@ from kgrec.ingest.entities import EntityKinds, Extraction, Gazetteer, extract
 from kgrec.ingest.plan import ENTITY_STEPS, STEP_BY_NAME, Plan
 from kgrec.ingest.rejects import Rejects
 from kgrec.ingest.writer import StepResult, collected, write_plan
+from kgrec.metrics import record_ingest
 from kgrec.privacy.feeds import drop_erased, scrub_rejects
 from kgrec.privacy.tombstones import Tombstones
 
@@ -79,8 +80,10 @@ def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, 
         # answering from what they cached (best effort: the database may be what failed)
         with contextlib.suppress(Exception):
             graph.write("ingest/bump_revision")
+        record_ingest(graph, plan.catalogue.name, "failed")  # for /metrics
         raise
     graph.write("ingest/bump_revision")  # serving processes drop their cached recommendations
+    record_ingest(graph, plan.catalogue.name, "too_many_rejects" if report.too_many_rejects else "ok")
     return report
 
 

@@ -88,11 +88,11 @@ def test_ingest_and_refresh_outcomes_come_from_the_graph(trained_graph: TrainedG
                         metrics="{}", version=None, reason="test")
         after = scrape(client)
     finally:
-        graph.run_text("MATCH (n) WHERE (n:IngestOutcome AND n.source = 'test-catalogue') "
+        graph.run_text("MATCH (n) WHERE (n:IngestOutcome AND n.catalogue = 'test-catalogue') "
                        "OR (n:RefreshRun AND n.id STARTS WITH 'test-run-') DETACH DELETE n", write=True)
-    assert value(after, "kgrec_ingest_runs_total", source="test-catalogue", outcome="ok") == 2
-    assert value(after, "kgrec_ingest_runs_total", source="test-catalogue", outcome="failed") == 1
-    assert value(after, "kgrec_ingest_last_timestamp_seconds", source="test-catalogue", outcome="ok") > 1.7e9
+    assert value(after, "kgrec_ingest_runs_total", catalogue="test-catalogue", outcome="ok") == 2
+    assert value(after, "kgrec_ingest_runs_total", catalogue="test-catalogue", outcome="failed") == 1
+    assert value(after, "kgrec_ingest_last_timestamp_seconds", catalogue="test-catalogue", outcome="ok") > 1.7e9
     assert value(after, "kgrec_refresh_runs_total", outcome="published") >= 1
     assert value(after, "kgrec_refresh_runs_total", outcome="kept") >= 1
     assert value(after, "kgrec_refresh_last_timestamp_seconds", outcome="kept") >= 1767229200  # 2026-01-01 01:00Z

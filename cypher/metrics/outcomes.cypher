@@ -1,7 +1,7 @@
 // What /metrics reads at scrape time: ingest and refresh outcomes (from any process) and the graph's revision.
 CALL () {
   MATCH (c:IngestOutcome)
-  RETURN collect({source: c.source, outcome: c.outcome, count: c.count,
+  RETURN collect({catalogue: c.catalogue, outcome: c.outcome, count: c.count,
                   last: c.last.epochMillis / 1000.0}) AS ingests
 }
 CALL () {
