@@ -1,0 +1,242 @@
+"""The web page in a real browser: headless Chromium (the system's, driven by Playwright) against the API
+process really serving on a loopback port, on a real Neo4j with the synthetic graph's trained version.
+
+The browser is Debian's `chromium` (installed by `make test` where apt-get is available). Without it, or
+without Playwright, these tests skip; with CI=true they fail instead."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import TrainedGraph, free_port
+from kgrec.api.app import create_app
+from kgrec.config import Settings
+from kgrec.graph.connection import Graph
+from synthetic import GENRES, PER_GENRE, movie_id
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_URL = "http://127.0.0.1:7474/browser/"
+#: a user who loved the first film of every genre: every genre's other films are explained through it
+WEB_USER, ERASED_USER, UNKNOWN_USER = 900, 901, 424242
+USER_COLOUR = "#4C8EDA"  # node.User in cypher/browser/kgrec.grass
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{reason}; with CI=true the browser tests must run, not skip", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One headless Chromium with a fresh profile for the module."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed (pip install -e '.[test]')")
+    if not Path(CHROMIUM).exists():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium, or `make test` as root)")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1200, "height": 900})
+        yield context
+        context.close()
+
+
+@dataclass
+class Site:
+    url: str
+    settings: Settings
+
+
+def serve(settings: Settings) -> Iterator[Site]:
+    """The API application (web page included) served for real by a WSGI server in a thread."""
+    server = make_server("127.0.0.1", free_port(), create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", settings)
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def add_user(site_settings: Settings, user: int, ratings: dict[int, float]) -> None:
+    client = create_app(site_settings).test_client()
+    for item, rating in ratings.items():
+        assert client.post(f"/users/{user}/interactions", json={"item": item, "rating": rating}).status_code == 201
+
+
+@pytest.fixture()
+def site(trained_graph: TrainedGraph) -> Iterator[Site]:
+    """The synthetic graph's trained version, plus WEB_USER (one loved film per genre) and ERASED_USER."""
+    settings = replace(trained_graph.settings,
+                       extra={**trained_graph.settings.extra, "KGREC_BROWSER_URL": BROWSER_URL})
+    add_user(settings, WEB_USER, {movie_id(g, 0): 5.0 for g in range(len(GENRES))})
+    add_user(settings, ERASED_USER, {movie_id(0, 1): 4.5, movie_id(1, 1): 2.0})
+    yield from serve(settings)
+
+
+@pytest.fixture()
+def page(browser_context: object) -> Iterator[object]:
+    """A fresh tab; every request it makes is recorded (the page must load nothing from elsewhere)."""
+    tab = browser_context.new_page()
+    tab.requested = []
+    tab.on("request", lambda r: tab.requested.append(r.url))
+    yield tab
+    tab.close()
+
+
+def card_ids(page: object) -> list[int]:
+    return [int(x) for x in page.locator("li.card").evaluate_all("els => els.map(e => e.dataset.item)")]
+
+
+def test_the_page_loads_ten_cards_each_with_a_path_picture(page: object, site: Site, graph: Graph) -> None:
+    page.goto(site.url + "/")
+    assert page.locator("nav.samples a").count() > 0  # sample users read from the graph
+    # keyboard only: the user field, type, Enter
+    page.focus("#user")
+    page.keyboard.type(str(WEB_USER))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results")
+    cards = page.locator("li.card")
+    assert cards.count() == 10
+    for i in range(10):
+        card = cards.nth(i)
+        svg = card.locator("svg.path").first
+        assert svg.get_attribute("role") == "img"
+        alternative = svg.locator("title").text_content()
+        assert alternative.startswith(f"(User {WEB_USER}) -RATED"), alternative
+        assert "(Genre: " in alternative or "(Person: " in alternative, alternative
+        assert svg.locator("circle").first.get_attribute("fill") == USER_COLOUR
+        assert card.locator(".sentence").first.text_content().startswith("You rated")
+        assert card.locator(".badge.kind").count() >= 1 and card.locator(".score").count() == 1
+    assert all(url.startswith(site.url) for url in page.requested), page.requested
+
+
+def test_each_browser_link_opens_the_cypher_of_that_exact_path(page: object, site: Site, graph: Graph) -> None:
+    page.goto(f"{site.url}/?user={WEB_USER}&k=3")
+    links = page.locator("a.browser-link")
+    assert links.count() >= 3
+    for i in range(links.count()):
+        url = urlsplit(links.nth(i).get_attribute("href"))
+        assert f"{url.scheme}://{url.netloc}{url.path}" == BROWSER_URL.rstrip("/") + "/"
+        query = parse_qs(url.query)
+        assert query["cmd"] == ["edit"]
+        cypher = query["arg"][0]
+        assert cypher.startswith(f"MATCH p = (n0:User {{id: {WEB_USER}}})-[:RATED]->"), cypher
+        assert len(graph.run_text(cypher)) == 1, cypher  # the path exists, and only once
+
+
+def test_an_action_changes_the_list_at_once(page: object, site: Site, graph: Graph) -> None:
+    page.goto(f"{site.url}/?user={WEB_USER}")
+    before = card_ids(page)
+    page.locator("li.card").first.locator("button.not-for-me").click()
+    page.wait_for_selector(".notice")
+    after = card_ids(page)
+    assert before[0] not in after and len(after) == 10 and after != before
+    assert "Recorded" in page.locator(".notice").text_content()
+    assert graph.run_text("MATCH (:User {id: $u})-[r]->(:Item {id: $i}) RETURN count(r) AS n",
+                          {"u": WEB_USER, "i": before[0]})[0]["n"] == 1
+    # a rating through the select: the rated item leaves the list too, and the rating is in the graph
+    second = page.locator("li.card").nth(1)
+    rated = int(second.get_attribute("data-item"))
+    second.locator("select").select_option("5.0")
+    second.locator("button[name=rate]").click()
+    page.wait_for_selector(".notice")
+    assert rated not in card_ids(page)
+    assert graph.run_text("MATCH (:User {id: $u})-[r:RATED]->(:Item {id: $i}) RETURN r.rating AS rating",
+                          {"u": WEB_USER, "i": rated})[0]["rating"] == 5.0
+
+
+def test_controls_k_diversity_and_category(page: object, site: Site) -> None:
+    page.goto(f"{site.url}/?user={WEB_USER}")
+    page.fill("#k", "5")
+    page.fill("#diversity", "0.5")
+    page.select_option("#category", "Comedy")
+    page.click("form.controls button[type=submit]")
+    page.wait_for_selector("#results")
+    titles = page.locator("li.card h3 a").all_text_contents()
+    assert len(titles) == 5 and all(t.startswith("Comedy film") for t in titles), titles
+    assert page.locator("#category").input_value() == "Comedy"  # the controls keep their values
+
+
+def test_an_unknown_user_shows_the_message(page: object, site: Site) -> None:
+    response = page.goto(f"{site.url}/?user={UNKNOWN_USER}")
+    assert response.status == 404
+    alert = page.locator("[role=alert]")
+    assert f"Unknown user {UNKNOWN_USER}" in alert.text_content()
+    assert page.locator("form.controls").is_visible()  # the page is still there to try another id
+    response = page.goto(f"{site.url}/?user=abc")
+    assert response.status == 400 and "integer" in page.locator("[role=alert]").text_content()
+
+
+def test_erasure_asks_before_it_deletes(page: object, site: Site, graph: Graph) -> None:
+    def exists() -> bool:
+        return bool(graph.run_text("MATCH (u:User {id: $u}) RETURN u.id", {"u": ERASED_USER}))
+
+    page.goto(f"{site.url}/?user={ERASED_USER}")
+    page.click("a.erase-link")
+    assert page.locator("h1").text_content() == f"Erase user {ERASED_USER}?"
+    assert "2 interactions" in page.locator("[role=alert]").inner_text()
+    assert exists()  # asking deleted nothing
+    page.click("a.cancel")
+    assert card_ids(page) and exists()
+    page.click("a.erase-link")
+    page.click("button.danger")
+    assert page.locator("h1").text_content() == f"User {ERASED_USER} erased"
+    assert not exists()
+    page.goto(f"{site.url}/?user={ERASED_USER}")
+    assert f"Unknown user {ERASED_USER}" in page.locator("[role=alert]").text_content()
+
+
+def test_the_item_page_shows_similar_items_with_shared_nodes(page: object, site: Site) -> None:
+    page.goto(f"{site.url}/?user={WEB_USER}")
+    first = page.locator("li.card h3 a").first
+    title = first.text_content()
+    first.click()
+    assert page.locator("h1").text_content() == title
+    similar = page.locator("#similar li.card")
+    assert similar.count() >= 3
+    shared = page.locator("#similar svg.path title").all_text_contents()
+    assert shared and all("Genre" in s or "Person" in s for s in shared), shared
+    assert page.locator("#why-title").is_visible()  # why this user might like it, with its paths
+
+
+def test_the_status_page(page: object, site: Site, trained_graph: TrainedGraph) -> None:
+    page.goto(f"{site.url}/ui/status")
+    assert trained_graph.version in page.locator(".version").all_text_contents()
+    assert page.locator("table.metrics tbody tr").count() >= 2  # the held-out metrics of the version's models
+    counts = dict(zip(page.locator(".counts th").all_text_contents(), page.locator(".counts td").all_text_contents()))
+    assert int(counts["Item"]) == len(GENRES) * PER_GENRE + 1 and int(counts["RATED"]) > 0
+    assert "No refresh has run yet" in page.locator("main").text_content()
+
+
+def test_neo4j_down_shows_a_clear_message(page: object, trained_graph: TrainedGraph) -> None:
+    down = replace(trained_graph.settings, neo4j_uri=f"bolt://127.0.0.1:{free_port()}")
+    for site in serve(down):
+        for path in ("/", f"/?user={WEB_USER}", "/ui/status", "/ui/items/1000"):
+            response = page.goto(site.url + path)
+            assert response.status == 503, path
+            assert "unreachable" in page.locator("[role=alert]").text_content()
+
+
+def test_forms_from_another_site_are_refused(site: Site, graph: Graph) -> None:
+    client = create_app(site.settings).test_client()
+    response = client.post(f"/ui/users/{ERASED_USER}/erase", data={"confirm": str(ERASED_USER)},
+                           headers={"Origin": "http://elsewhere.example"})
+    assert response.status_code == 403 and b"from the kgrec page itself" in response.data
+    without_confirmation = client.post(f"/ui/users/{ERASED_USER}/erase")
+    assert without_confirmation.status_code == 400
+    assert graph.run_text("MATCH (u:User {id: $u}) RETURN u.id", {"u": ERASED_USER})
