@@ -24,6 +24,7 @@ from kgrec.explain.cache import ResponseCache
 from kgrec.explain.paths import Candidate, Explanation, Likes, fetch_candidates, select
 from kgrec.explain.shared import SharedIndex, fetch_chosen
 from kgrec.graph.connection import Graph
+from kgrec.metrics import timed
 
 #: the largest k a caller may ask for (documented in the README and the OpenAPI document)
 MAX_K = 100
@@ -112,6 +113,7 @@ class RecommendationService:
         return self._model_version
 
     # -- reads --------------------------------------------------------------------------------
+    @timed("profile")
     def profile(self, user: int) -> "Profile":
         rows = self.graph.read_plain("serve/profile", user=user)
         if not rows:
@@ -185,6 +187,7 @@ class RecommendationService:
                 self.cache.put(key, stamp, doc)
         return doc
 
+    @timed("rank")
     def _rank(self, model: Any, scores: np.ndarray, allowed: np.ndarray, k: int, diversity: float) -> list[int]:
         candidates = np.flatnonzero(allowed)
         if len(candidates) == 0:
@@ -207,6 +210,7 @@ class RecommendationService:
             max_sim = np.maximum(max_sim, vectors @ vectors[best])
         return [int(pool[i]) for i in chosen]
 
+    @timed("explain")
     def _document(self, user: int, model: Any, profile: Profile, pool: Sequence[int],
                   scores: Mapping[int, float | None], k: int, paths: int, scales: dict[str, float]) -> dict[str, Any]:
         """The first ``k`` of ``pool`` (explainable ones first when explaining), with titles and paths."""

@@ -70,9 +70,13 @@ def test_serving_stages_are_timed(trained_graph: TrainedGraph) -> None:
     with metrics.stage("test_stage"):
         pass
     metrics.observe_stage("test_stage", 0.002)
+    # a different k than other tests ask for: computed here, not answered from a cache
+    assert client.get("/users/2/recommendations?k=4&paths=2").status_code == 200
     after = scrape(client)
     name = "kgrec_serve_stage_duration_seconds_count"
     assert value(after, name, stage="test_stage") - value(before, name, stage="test_stage") == 2
+    for stage in ("profile", "rank", "explain"):
+        assert value(after, name, stage=stage) - value(before, name, stage=stage) >= 1, stage
 
 
 def test_ingest_and_refresh_outcomes_come_from_the_graph(trained_graph: TrainedGraph, graph: Graph) -> None:
