@@ -149,6 +149,16 @@ def test_installed_package_finds_its_data(fresh_venv: Path, outside: tuple[Path,
     assert Path(found["data"]) == home / "data"
 
 
+def test_installed_kgrec_fetches_the_jars(fresh_venv: Path, outside: tuple[Path, dict[str, str]]) -> None:
+    """`kgrec neo4j install` runs Maven on the pom inside the installed package (Maven's local repository,
+    filled by `make jars`, makes this a copy rather than a download)."""
+    work, env = outside
+    out = _run([str(fresh_venv / "bin" / "kgrec"), "neo4j", "install"], cwd=work, env=env)
+    lib = Path(env["HOME"]) / ".local" / "share" / "kgrec" / "neo4j-lib"
+    assert str(lib) in out.stdout + out.stderr
+    assert (lib / ".complete").is_file() and any(lib.glob("neo4j-server-*.jar"))
+
+
 def test_installed_ingest_without_data_says_what_to_do(fresh_venv: Path, outside: tuple[Path, dict[str, str]]) -> None:
     work, env = outside
     result = subprocess.run([str(fresh_venv / "bin" / "kgrec"), "ingest", "movielens"], cwd=work, env=env,
