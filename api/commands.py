@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import sys
+import logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +36,9 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError(f"refusing to serve on {args.host} without KGREC_API_KEY: anyone who reaches it could "
                            "read and erase users' data; set KGREC_API_KEY or bind to 127.0.0.1")
     app = create_app(settings)
-    print(f"kgrec API on http://{args.host}:{args.port}/ (docs: /docs, OpenAPI: /openapi.json)",
-          file=sys.stderr, flush=True)
+    logging.getLogger("kgrec.api").info(
+        "kgrec API on http://%s:%s/ (docs: /docs, OpenAPI: /openapi.json, metrics: /metrics)", args.host, args.port,
+        extra={"fields": {"host": args.host, "port": args.port, "threads": args.threads}})
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kgrec",
                    connection_limit=1000, channel_timeout=30)
     return 0
