@@ -12,7 +12,10 @@ COPY explain explain
 COPY refresh refresh
 COPY api api
 COPY cypher cypher
-RUN pip install --no-cache-dir --constraint constraints.txt --editable .
+COPY catalogue catalogue
+COPY privacy privacy
+# a regular (not editable) install: the Cypher files, schemas and pom are package data; state in KGREC_HOME
+RUN pip install --no-cache-dir --constraint constraints.txt .
 VOLUME ["/var/lib/kgrec"]
 EXPOSE 8000
 CMD ["kgrec", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -93,6 +93,14 @@ def test_every_package_folder_is_packaged(pyproject: dict) -> None:
     assert folders <= mapped, f"add {sorted(folders - mapped)} to [tool.setuptools] package-dir and packages"
 
 
+def test_the_docker_image_copies_every_package_folder(pyproject: dict) -> None:
+    """The Dockerfile lists the folders it copies; one it misses makes `pip install .` fail in the build."""
+    copied = {line.split()[1] for line in (REPO_ROOT / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ")}
+    folders = set(pyproject["tool"]["setuptools"]["package-dir"].values())
+    assert folders <= copied, f"add COPY lines to the Dockerfile for {sorted(folders - copied)}"
+
+
 def test_the_wheel_holds_every_data_file(built: tuple[Path, str], pyproject: dict) -> None:
     """Every non-Python file of every package folder (Cypher, the pom, schema TOML, templates) is in the wheel."""
     names = set(zipfile.ZipFile(built[0]).namelist())
