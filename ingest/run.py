@@ -13,6 +13,7 @@ from kgrec.config import Settings
 from kgrec.graph.connection import Graph
 from kgrec.graph.schema import apply_schema
 from kgrec.ingest.colike import rebuild_co_liked
+from kgrec.catalogue.schema import Catalogue
 from kgrec.catalogue.store import store as store_catalogue
 from kgrec.ingest.entities import EntityKinds, Extraction, Gazetteer, extract
 from kgrec.ingest.plan import ENTITY_STEPS, STEP_BY_NAME, Plan
@@ -106,10 +107,7 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
 
     if (entities and plan.texts) or plan.entity_links:
         t = time.perf_counter()
-        cat = plan.catalogue
-        gazetteer = Gazetteer.from_rows(({"kind": k, "key": key, "name": n} for k, key, n in collected(
-            graph, "ingest/entity_names", labels=cat.linkable_labels, id_labels=cat.id_labels)),
-            EntityKinds.of(cat))
+        gazetteer = graph_gazetteer(graph, plan.catalogue)
         found = Extraction.empty()
         if entities and plan.texts:
             found = extract(plan.texts, gazetteer, settings.spacy_model, progress=progress,
@@ -147,6 +145,12 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
     report.skipped = dict(plan.skipped)
     report.notes = dict(plan.notes)
     return report
+
+
+def graph_gazetteer(graph: Graph, cat: Catalogue) -> Gazetteer:
+    """The names entity extraction links to: the graph's nodes of the catalogue's linkable labels."""
+    return Gazetteer.from_rows(({"kind": k, "key": key, "name": n} for k, key, n in collected(
+        graph, "ingest/entity_names", labels=cat.linkable_labels, id_labels=cat.id_labels)), EntityKinds.of(cat))
 
 
 def drop_stale_mentions(graph: Graph, plan: Plan, batch_size: int) -> int:

@@ -5,10 +5,11 @@ count the remaining text gives."""
 from __future__ import annotations
 
 from kgrec.config import Settings
+from kgrec.catalogue.store import active
 from kgrec.graph.connection import Graph
-from kgrec.ingest.entities import Gazetteer, extract
+from kgrec.ingest.entities import extract
 from kgrec.ingest.names import tag_name
-from kgrec.ingest.writer import collected
+from kgrec.ingest.run import graph_gazetteer
 
 
 def recompute_mentions(graph: Graph, settings: Settings, removed: dict[int, list[str]]) -> int:
@@ -16,13 +17,14 @@ def recompute_mentions(graph: Graph, settings: Settings, removed: dict[int, list
     removed = {item: texts for item, texts in removed.items() if texts}
     if not removed:
         return 0
-    gazetteer = Gazetteer.from_rows({"kind": k, "key": key, "name": n}
-                                    for k, key, n in collected(graph, "ingest/entity_names"))
+    catalogue = active(graph)
+    gazetteer = graph_gazetteer(graph, catalogue)
     gone = extract(removed, gazetteer, settings.spacy_model, progress=False)
     if not gone.mentions:
         return 0
     remaining = {}
-    for row in graph.read("privacy/item_texts", items=sorted(removed)):
+    for row in graph.read("privacy/item_texts", items=sorted(removed),
+                          fields=[*catalogue.text_fields, "text"]):
         written = {tag_name(t): t for t in row["written"]}
         remaining[row["item"]] = list(row["texts"]) + [written.get(t, t) for t in row["tags"]]
     kept = extract({i: t for i, t in remaining.items() if t}, gazetteer, settings.spacy_model, progress=False)
@@ -32,5 +34,5 @@ def recompute_mentions(graph: Graph, settings: Settings, removed: dict[int, list
     deleted = sum(graph.write_batches("ingest/delete_mentions", stale, settings.batch_size))
     list(graph.write_batches("ingest/mentions", recount, settings.batch_size))
     if deleted:
-        graph.write("ingest/delete_orphan_entities")
+        graph.write("ingest/delete_orphan_entities", labels=catalogue.linkable_labels)
     return deleted
