@@ -63,11 +63,9 @@ def erase(args: argparse.Namespace) -> int:
 
 def reregister(args: argparse.Namespace) -> int:
     from kgrec.cli import CommandError
-    from kgrec.privacy.tombstones import erasure_key, user_hash
+    from kgrec.privacy.tombstones import reregister as allow
 
-    rows = _with_graph(lambda g, s: g.write("privacy/reregister", user=args.user,
-                                            hash=user_hash(erasure_key(s), args.user)))
-    if not rows:
+    if not _with_graph(lambda g, s: allow(g, s, args.user)):
         raise CommandError(f"user {args.user} was never erased: nothing to re-register")
     print(f"user {args.user} re-registered: the API accepts its interactions again; feeds keep skipping it")
     return 0

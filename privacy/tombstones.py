@@ -77,3 +77,9 @@ def record(graph: Graph, settings: Settings, user: int) -> None:
 def erased_absent(graph: Graph, settings: Settings, user: int) -> bool:
     """True when ``user`` was erased and not re-registered: a write for that id must not recreate it."""
     return bool(graph.read("privacy/erased_absent", user=user, hash=user_hash(erasure_key(settings), user)))
+
+
+def reregister(graph: Graph, settings: Settings, user: int) -> bool:
+    """The operator lets an erased id back as a new, empty user (the API may write to it again; feeds keep
+    skipping it). False when the id was never erased."""
+    return bool(graph.write("privacy/reregister", user=user, hash=user_hash(erasure_key(settings), user)))
