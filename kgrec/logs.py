@@ -49,11 +49,18 @@ def setup_logging(stream: IO[str] | None = None) -> None:
     stream = stream or sys.stderr
     handler = logging.StreamHandler(stream)
     handler.setFormatter(TextFormatter() if _isatty(stream) else JsonFormatter())
+    # on the handler, not only the root logger: libraries that set their own logger's level (PyKEEN sets
+    # INFO) would otherwise pass their chatter through
+    handler.addFilter(_ours_or_warning)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("kgrec").setLevel(logging.INFO)
     logging.captureWarnings(True)
+
+
+def _ours_or_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name == "kgrec" or record.name.startswith("kgrec.")
 
 
 def _isatty(stream: IO[str]) -> bool:

@@ -134,3 +134,25 @@ def test_request_log_lines_are_json_off_a_terminal(trained_graph: TrainedGraph) 
     assert len(request) == 1
     assert request[0]["status"] == 200 and request[0]["method"] == "GET" and request[0]["ms"] >= 0
     assert request[0]["level"] == "INFO" and request[0]["logger"] == "kgrec.api"
+
+
+def test_library_chatter_stays_out_of_the_log() -> None:
+    """Libraries that set their own logger to INFO (PyKEEN does) log only warnings; kgrec logs from INFO."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, logging.getLogger("kgrec").level
+    library = logging.getLogger("some_library.module")
+    try:
+        setup_logging(stream)
+        library.setLevel(logging.INFO)
+        library.info("inferred something")
+        library.warning("something odd")
+        logging.getLogger("kgrec.ingest").info("ingested")
+    finally:
+        root.handlers[:], _, _ = saved
+        root.setLevel(saved[1])
+        logging.getLogger("kgrec").setLevel(saved[2])
+        library.setLevel(logging.NOTSET)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(d["logger"], d["message"]) for d in lines] == [("some_library.module", "something odd"),
+                                                           ("kgrec.ingest", "ingested")]
