@@ -93,8 +93,9 @@ _NOT_PER_INTERACTION = {"user_ids", "item_ids", "fact_items", "fact_relations", 
 def purge_user(directory: Path, user: int) -> int:
     """Remove one user's rows from a version: their interactions (dataset index and split), their LightGCN
     and PyKEEN rows, and their share of the training popularity counts; user indexes above theirs move down
-    by one. Each file is replaced whole (written aside, then renamed). Returns the interactions removed, or
-    -1 when the version never held the user."""
+    by one. Each file is replaced whole (written aside, then renamed), ``dataset.npz`` last; a file loses rows
+    only while its length says it still holds them, so a purge cut short is completed by running it again.
+    Returns the interactions removed, or -1 when the version never held the user."""
     from kgrec.ranking.dataset import Dataset
     from kgrec.ranking.split import TRAIN
 
@@ -115,8 +116,8 @@ def purge_user(directory: Path, user: int) -> int:
     stage.mkdir()
     purged.save(stage)
     split_file = directory / "split.npy"
-    if split_file.exists():
-        part = np.load(split_file)
+    part = np.load(split_file) if split_file.exists() else None
+    if part is not None and len(part) == len(mine):
         np.save(stage / "split.npy", part[~mine])
         popularity_file = directory / "popularity.npy"
         if popularity_file.exists():
@@ -135,7 +136,7 @@ def purge_user(directory: Path, user: int) -> int:
         kge = KGEModel.load(directory / "kge.npz")
         if kge.user_emb is not None and len(kge.user_emb) == len(data.user_ids):
             replace(kge, user_emb=np.delete(kge.user_emb, row, axis=0)).save(stage / "kge.npz")
-    for path in stage.iterdir():
+    for path in sorted(stage.iterdir(), key=lambda p: p.name == "dataset.npz"):
         path.replace(directory / path.name)
     stage.rmdir()
     return int(mine.sum())

@@ -255,7 +255,7 @@ def test_models_lose_the_user_and_refresh_never_sees_them(empty_graph: Graph, se
                                                           cli_env, monkeypatch, capsys) -> None:
     from kgrec.embeddings.kge import KGEModel
     from kgrec.ranking.dataset import Dataset
-    from kgrec.ranking.modelstore import load_lightgcn
+    from kgrec.ranking.modelstore import load_lightgcn, purge_user
     from kgrec.refresh.job import run_refresh
 
     source = csv_source(tmp_path / "src")
@@ -282,6 +282,7 @@ def test_models_lose_the_user_and_refresh_never_sees_them(empty_graph: Graph, se
     kge = KGEModel.load(directory / "kge.npz")
     assert kge.user_emb is None or len(kge.user_emb) == len(data.user_ids)
     assert client.get("/users/8/recommendations?k=3").status_code == 200  # the purged version still serves
+    assert purge_user(directory, ERASED) == -1  # nothing left to purge: a second run changes nothing
 
     capsys.readouterr()
     assert main(["privacy", "audit", "--user", str(ERASED)]) == 0
