@@ -25,9 +25,9 @@ def create_app(settings: Settings | None = None, service: RecommendationService 
     app.extensions["kgrec"] = service
     app.extensions["kgrec.settings"] = settings
 
-    from kgrec.api import docs, health, items, users, web
+    from kgrec.api import catalogue, docs, health, items, users, web
 
-    for blueprint in (health.bp, users.bp, items.bp, docs.bp, web.bp):
+    for blueprint in (health.bp, users.bp, items.bp, catalogue.bp, docs.bp, web.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     metrics.install(app, service)  # before the key check, so a 401 is timed and logged too

@@ -5,7 +5,7 @@ from flask import Flask, Response, json
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 from werkzeug.exceptions import HTTPException
 
-from kgrec.explain.service import NoModel, NotFound
+from kgrec.explain.service import BadFilter, NoModel, NotFound
 from kgrec.graph.connection import GraphUnavailable
 from kgrec.metrics import NEO4J_ERRORS
 
@@ -24,7 +24,8 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadRequest)
-    def bad_request(exc: BadRequest) -> Response:
+    @app.errorhandler(BadFilter)
+    def bad_request(exc: Exception) -> Response:
         return problem(400, "Bad Request", str(exc))
 
     @app.errorhandler(NotFound)

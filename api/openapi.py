@@ -30,8 +30,10 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
     k = _param("k", "query", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}, "how many items")
     paths = _param("paths", "query", {"type": "integer", "minimum": 0, "maximum": MAX_PATHS, "default": 3},
                    "explanations (paths) per item")
-    genre = _param("genre", "query", {"type": "string", "minLength": 1, "maxLength": 200,
-                                      "pattern": r"\S"}, "only items of this genre")
+    category = _param("category", "query", {"type": "string", "minLength": 1, "maxLength": 200,
+                                            "pattern": r"\S"},
+                      "only items in this category (the catalogue's category attribute, e.g. a genre; "
+                      "`genre` is accepted as its older name); a category no item has gives an empty list")
     boolean = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
     spec: dict[str, Any] = {
         "openapi": "3.0.3",
@@ -57,7 +59,7 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
                                _param("exclude_seen", "query", boolean, "leave out rated items (default true)"),
                                _param("diversity", "query", {"type": "number", "minimum": 0, "maximum": 1,
                                                              "default": 0}, "0 = by score; 1 = most varied"),
-                               genre],
+                               category],
                 "responses": _responses({"$ref": "#/components/schemas/Recommendations"}, "200", "400", "404")}},
             "/users/{user_id}/recommendations/cypher-cf": {"get": {
                 "summary": "Neo4j's example collaborative-filtering query alone (the hand-written alternative)",
@@ -73,15 +75,23 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
                                                                       "maximum": MAX_PATHS, "default": 3}, "paths")],
                 "responses": _responses({"$ref": "#/components/schemas/ExplainedItem"}, "200", "400", "404")}},
             "/users/{user_id}/interactions": {"post": {
-                "summary": "record a rating now; the next recommendations reflect it without retraining",
+                "summary": "record an interaction now (a rating on the catalogue's scale, or one of its events "
+                           "with an optional weight/count: GET /catalogue); the next recommendations reflect it "
+                           "without retraining; a negative event removes the item from the user's lists",
                 "parameters": [user],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["item", "rating"], "additionalProperties": False,
-                    "properties": {"item": _ID, "rating": {"type": "number", "minimum": 0.5, "maximum": 5},
+                    "type": "object", "required": ["item"], "additionalProperties": False,
+                    "properties": {"item": _ID, "rating": {"type": "number"},
+                                   "event": {"type": "string", "minLength": 1, "maxLength": 64},
+                                   "weight": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+                                   "count": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
                                    "ts": {"type": "integer", "minimum": 0, "maximum": 2**53,
                                           "description": "seconds since the epoch (default: now)"}}}}}},
-                "responses": _responses({"type": "object", "required": ["user", "item", "rating", "ts"],
-                                         "properties": {"user": _ID, "item": _ID, "rating": {"type": "number"},
+                "responses": _responses({"type": "object", "required": ["user", "item", "ts"],
+                                         "properties": {"user": _ID, "item": _ID,
+                                                        "rating": {"type": "number", "nullable": True},
+                                                        "event": {"type": "string", "nullable": True},
+                                                        "weight": {"type": "number", "nullable": True},
                                                         "ts": {"type": "integer"}}}, "201", "400", "404")}},
             "/users/{user_id}": {"delete": {
                 "summary": "erase a user with their ratings and tags",
@@ -114,14 +124,36 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
                                                                 "interactions": {"type": "integer"}}}}}},
                                         "200", "400", "404")}},
             "/items/popular": {"get": {
-                "summary": "most-liked items", "parameters": [k, genre],
+                "summary": "most-liked items", "parameters": [k, category],
                 "responses": _responses({"type": "object", "required": ["items"], "properties": {"items": {
                     "type": "array", "items": {"type": "object", "required": ["id", "likes"], "properties": {
                         "id": _ID, "title": {"type": "string", "nullable": True},
                         "likes": {"type": "integer"}}}}}}, "200", "400")}},
             "/items/{item_id}": {"get": {
                 "summary": "one item and its attributes", "parameters": [item],
-                "responses": _responses({"$ref": "#/components/schemas/Item"}, "200", "400", "404")}},
+                "responses": _responses({"$ref": "#/components/schemas/Item"}, "200", "400", "404")},
+                "put": {
+                "summary": "create or update an item and its attribute links at once (as the catalogue schema "
+                           "names them); recommendable and explainable through them before any retraining",
+                "parameters": [item],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["title"], "additionalProperties": False,
+                    "properties": {"title": {"type": "string", "minLength": 1, "pattern": r"\S"},
+                                   "text": {"type": "string"},
+                                   "properties": {"type": "object"},
+                                   "attributes": {"type": "object", "additionalProperties": {
+                                       "type": "array", "items": {"type": "string"}}}}}}}},
+                "responses": {**_responses({"$ref": "#/components/schemas/Item"}, "200", "400"),
+                              "201": {"description": "created", "content": {"application/json": {
+                                  "schema": {"$ref": "#/components/schemas/Item"}}}}}}},
+            "/catalogue": {"get": {
+                "summary": "the graph's catalogue schema: signals (rating scale, events), attribute kinds, category",
+                "responses": _responses({"type": "object", "required": ["name", "signals", "attributes"],
+                                         "properties": {"name": {"type": "string"}, "item": {"type": "object"},
+                                                        "signals": {"type": "object"},
+                                                        "attributes": {"type": "array", "items": {"type": "object"}},
+                                                        "category": {"type": "string", "nullable": True},
+                                                        "social": {"type": "object"}}})}},
             "/items/{item_id}/similar": {"get": {
                 "summary": "nearest items in the embedding (Neo4j vector index), with the paths they share",
                 "parameters": [item, k, paths],
@@ -159,11 +191,13 @@ def build_spec(with_auth: bool) -> dict[str, Any]:
             "Recommendations": {"type": "object", "required": ["user", "model_version", "items"], "properties": {
                 "user": _ID, "model_version": {"type": "string"},
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/ExplainedItem"}}}},
-            "Item": {"type": "object", "required": ["id"], "properties": {
-                "id": _ID, "title": {"type": "string", "nullable": True}, "year": {"type": "integer", "nullable": True},
-                "genres": {"type": "array", "items": {"type": "string"}},
-                "directors": {"type": "array", "items": {"type": "string"}},
-                "ratings": {"type": "integer"}}},
+            "Item": {"type": "object", "required": ["id", "attributes"], "properties": {
+                "id": _ID, "title": {"type": "string", "nullable": True},
+                "labels": {"type": "array", "items": {"type": "string"}},
+                "properties": {"type": "object"},
+                "attributes": {"type": "object", "description": "attribute kind -> [{name, key, order?}]",
+                               "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+                "interactions": {"type": "integer"}}},
         }},
     }
     if with_auth:

@@ -11,8 +11,9 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
-#: horizontal distance between two nodes, node radius and picture height, in SVG units
-STEP, RADIUS, HEIGHT = 170, 24, 112
+#: horizontal distance between two nodes, node radius, picture height and side margin (room for the first
+#: and last names), in SVG units
+STEP, RADIUS, HEIGHT, MARGIN = 170, 24, 96, 80
 #: a name longer than this is cut under its node (the full name is in the picture's text alternative)
 NAME_CHARS = 22
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -61,7 +62,7 @@ def picture(path: Mapping[str, Any]) -> dict[str, Any]:
     for i, node in enumerate(path["nodes"]):
         style = node_style(node["labels"])
         name = str(node["name"])
-        nodes.append({"x": RADIUS + 12 + i * STEP, "y": HEIGHT // 2 - 12, "label": node["labels"][0],
+        nodes.append({"x": MARGIN + i * STEP, "y": RADIUS + 18, "label": node["labels"][0],
                       "name": name, "short": name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…",
                       "style": style})
     edges = []
@@ -75,12 +76,12 @@ def picture(path: Mapping[str, Any]) -> dict[str, Any]:
         edges.append({"x1": a["x"] + sign * RADIUS, "x2": b["x"] - sign * (RADIUS + 3), "y": a["y"],
                       "mid": (a["x"] + b["x"]) / 2, "caption": caption,
                       "colour": rel_colours.get(rel["type"], rel_colours[""])})
-    width = 2 * (RADIUS + 12) + STEP * max(len(nodes) - 1, 0)
+    width = 2 * MARGIN + STEP * max(len(nodes) - 1, 0)
     return {"nodes": nodes, "edges": edges, "width": width, "height": HEIGHT, "text": describe(path)}
 
 
 def describe(path: Mapping[str, Any]) -> str:
-    """The path in words for screen readers: (User 1) -RATED→ (Movie: Heat) ←DIRECTED- (Person: Michael Mann)."""
+    """The path in words for screen readers: (User 1) -INTERACTED→ (Product: Kettle) -MADE_BY→ (Brand: Acme)."""
     nodes = path["nodes"]
     chain = _chain(path)
     if chain is None:  # not a chain: each relationship on its own

@@ -8,12 +8,10 @@ from flask import Blueprint, Response, jsonify, request
 from kgrec.api.app import service
 from kgrec.api.errors import BadRequest
 from kgrec.api.params import bool_arg, float_arg, int_arg, json_object, parse_id, str_arg
+from kgrec.catalogue.signals import SignalError
 from kgrec.explain.service import MAX_K, MAX_PATHS, Interaction, NotFound
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-
-#: the rating scale (MovieLens: 0.5 to 5 stars)
-MIN_RATING, MAX_RATING = 0.5, 5.0
 
 
 @bp.get("/<user_id>/recommendations")
@@ -26,7 +24,7 @@ def recommendations(user_id: str) -> Response:
         explain=bool_arg(args, "explain", True),
         exclude_seen=bool_arg(args, "exclude_seen", True),
         diversity=float_arg(args, "diversity", 0.0, 0.0, 1.0),
-        genre=str_arg(args, "genre"),
+        category=category_arg(args),
     )
     return jsonify(doc)
 
@@ -52,20 +50,40 @@ def explanations(user_id: str, item_id: str) -> Response:
 def add_interaction(user_id: str) -> tuple[Response, int]:
     user = parse_id(user_id, "user")
     body = json_object(request.get_json(silent=True))
-    unknown = set(body) - {"item", "rating", "ts"}
+    unknown = set(body) - {"item", "rating", "event", "weight", "count", "ts"}
     if unknown:
         raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
     item = body.get("item")
     if isinstance(item, bool) or not isinstance(item, int):
         raise BadRequest("item must be an integer item id")
-    rating = body.get("rating")
-    if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not MIN_RATING <= rating <= MAX_RATING:
-        raise BadRequest(f"rating must be a number from {MIN_RATING} to {MAX_RATING}")
+    rating, event = body.get("rating"), body.get("event")
+    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, (int, float))):
+        raise BadRequest("rating must be a number")
+    if event is not None and not isinstance(event, str):
+        raise BadRequest("event must be a string (one of the catalogue's events: GET /catalogue)")
+    if "weight" in body and "count" in body:
+        raise BadRequest("give weight or count, not both")
+    weight = body.get("weight", body.get("count"))
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))):
+        raise BadRequest("weight/count must be a positive number")
     ts = body.get("ts", int(time.time()))
     if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0 or ts > 2**53:
         raise BadRequest("ts must be a non-negative integer (seconds since the epoch)")
-    written = service().add_interaction(user, Interaction(item=parse_id(str(item), "item"), rating=float(rating), ts=ts))
+    interaction = Interaction(item=parse_id(str(item), "item"), ts=ts, rating=None if rating is None else float(rating),
+                              event=event, weight=None if weight is None else float(weight))
+    try:
+        written = service().add_interaction(user, interaction)
+    except SignalError as exc:  # an unknown event, a rating off the scale, both at once
+        raise BadRequest(str(exc)) from None
     return jsonify(written), 201
+
+
+def category_arg(args) -> str | None:
+    """``category=`` (the catalogue's category attribute, e.g. a genre); ``genre=`` is its older name."""
+    category, genre = str_arg(args, "category"), str_arg(args, "genre")
+    if category is not None and genre is not None:
+        raise BadRequest("give category or genre, not both")
+    return category if category is not None else genre
 
 
 @bp.delete("/<user_id>")

@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=10, help="how many items (default 10)")
     p.add_argument("--paths", type=int, default=3, help="explanations per item (default 3)")
     p.add_argument("--diversity", type=float, default=0.0, help="0 = by score, 1 = most varied (default 0)")
-    p.add_argument("--genre", help="only items of this genre")
+    p.add_argument("--category", "--genre", dest="category",
+                   help="only items in this category (the catalogue's category attribute, e.g. a genre)")
     p.add_argument("--json", action="store_true", help="print the JSON document")
     p.set_defaults(handler=recommend)
     p = sub.add_parser("explain", help="the explanation paths of one item for one user")
@@ -28,14 +29,14 @@ def _ask(method: str, *args: object, **kwargs: object) -> dict:
     """Call one RecommendationService method on a fresh connection; unknown ids and a missing model are
     user errors."""
     from kgrec.cli import CommandError
-    from kgrec.explain.service import NoModel, NotFound, RecommendationService
+    from kgrec.explain.service import BadFilter, NoModel, NotFound, RecommendationService
     from kgrec.graph.connection import Graph
 
     settings = Settings.from_env()
     service = RecommendationService(Graph.connect(settings), settings)
     try:
         return getattr(service, method)(*args, **kwargs)
-    except (NotFound, NoModel) as exc:
+    except (NotFound, NoModel, BadFilter) as exc:
         raise CommandError(str(exc)) from None
     finally:
         service.graph.close()
@@ -55,7 +56,7 @@ def _check(k: int, paths: int, diversity: float = 0.0) -> None:
 
 def recommend(args: argparse.Namespace) -> int:
     _check(args.k, args.paths, args.diversity)
-    doc = _ask("recommend", args.user, k=args.k, paths=args.paths, diversity=args.diversity, genre=args.genre)
+    doc = _ask("recommend", args.user, k=args.k, paths=args.paths, diversity=args.diversity, category=args.category)
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
     else:

@@ -13,24 +13,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kgrec.catalogue import signals
+from kgrec.catalogue.schema import Catalogue
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import tag_name
 
-#: the property that identifies a node of each label (its uniqueness constraint in cypher/schema.cypher)
-KEY_BY_LABEL = {"User": "id", "Item": "id", "Movie": "id", "Person": "id", "Entity": "id",
-                "Genre": "name", "Country": "name", "Keyword": "name", "Tag": "name", "Studio": "name",
-                "Attribute": "id"}
-#: preferred label when a node has several (Movie before Item: it is the more specific)
-LABEL_ORDER = ["User", "Movie", "Item", "Person", "Genre", "Country", "Keyword", "Tag", "Studio", "Attribute",
-               "Entity"]
-#: the kinds whose shared node is specific (person, tag, keyword, entity) rather than broad (genre, country)
-SPECIFIC_KINDS = {"director", "actor", "person", "keyword", "tag", "entity", "studio", "your_tag", "attribute"}
-#: how telling each kind of link is, beside its rarity: a shared director or your own tag says more than a
-#: free-text tag of other users
-KIND_PRIOR = {"director": 1.6, "your_tag": 1.4, "person": 1.3, "actor": 1.1, "co_liked": 1.0, "keyword": 0.9,
-              "entity": 0.9, "studio": 0.9, "attribute": 0.9, "tag": 0.75, "genre": 1.0, "country": 1.0}
+#: how telling each built-in kind of link is, beside its rarity (a declared attribute's prior falls with its
+#: rank in the catalogue schema: its first, most structural attribute says most)
+BUILTIN_PRIOR = {"your_tag": 1.4, "co_liked": 1.0, "social": 1.2, "tag": 0.75, "entity": 0.9, "attribute": 0.9,
+                 "shared": 1.3}
 #: how much a repeated kind / liked item is discounted when varying the explanations of a top-k list
 DIVERSITY_PENALTY = 0.7
+#: the kind of a path whose two sides reach one node through different relationships (a person who directed
+#: the liked item and acts in the recommended one)
+MIXED = "shared"
+
+
+def kind_prior(catalogue: Catalogue, kind: str) -> float:
+    if kind in BUILTIN_PRIOR:
+        return BUILTIN_PRIOR[kind]
+    declared = [a for a in catalogue.attributes if not a.builtin]
+    spec = catalogue.by_name.get(kind)
+    if spec is None or spec.broad:
+        return 1.0
+    rank = declared.index(spec) if spec in declared else len(declared)
+    return max(0.9, 1.6 - 0.25 * rank)
+
+
+def specific_kinds(catalogue: Catalogue) -> set[str]:
+    """Kinds whose shared node is specific (a person, a brand, a tag) rather than broad (a genre)."""
+    return {a.name for a in catalogue.attributes if not a.broad} | {"your_tag", MIXED}
 
 
 @dataclass
@@ -71,22 +83,23 @@ class Candidate:
     spec: dict[str, Any] | None = None
 
 
-def primary_label(labels: Sequence[str]) -> str:
-    for label in LABEL_ORDER:
+def primary_label(labels: Sequence[str], catalogue: Catalogue) -> str:
+    for label in catalogue.label_order:
         if label in labels:
             return label
     return labels[0]
 
 
-def node_ref(node: Mapping[str, Any]) -> dict[str, Any]:
+def node_ref(node: Mapping[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     """A node as the API shows it: enough to MATCH it again, plus a display name."""
-    label = primary_label(node["labels"])
-    key = KEY_BY_LABEL.get(label, "id")
+    label = primary_label(node["labels"], catalogue)
+    key = catalogue.key_by_label.get(label, "id")
     value = node.get(key) if key != "name" else node.get("name")
     labels = [label] + sorted(set(node["labels"]) - {label})
-    title = node.get("title") if label in ("Movie", "Item") else None
+    is_item = "Item" in node["labels"]
+    title = node.get("title") if is_item else None
     name = node.get("name") or node.get("title")
-    name = display_title(title or name) if label in ("Movie", "Item") and (title or name) else \
+    name = display_title(title or name, catalogue) if is_item and (title or name) else \
         name or (f"User {value}" if label == "User" else str(value))
     return {"labels": labels, "key": key, "value": value, "name": name}
 
@@ -94,18 +107,19 @@ def node_ref(node: Mapping[str, Any]) -> dict[str, Any]:
 _ARTICLES = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|Les|Le|La|L'|Il|Das|Der|Die|El|Los|Las)(?P<tail> \(.*\))?$")
 
 
-def display_title(title: str) -> str:
-    """MovieLens files titles as "Shawshank Redemption, The"; people read "The Shawshank Redemption"."""
-    match = _ARTICLES.match(title)
+def display_title(title: str, catalogue: Catalogue) -> str:
+    """Some catalogues file titles as "Shawshank Redemption, The" (``item.title_article_suffix``); people
+    read "The Shawshank Redemption"."""
+    match = _ARTICLES.match(title) if catalogue.title_article_suffix else None
     if not match:
         return title
     sep = "" if match["article"].endswith("'") else " "
     return f"{match['article']}{sep}{match['rest']}{match['tail'] or ''}"
 
 
-def candidate_path(c: Candidate) -> dict[str, Any]:
+def candidate_path(c: Candidate, catalogue: Catalogue) -> dict[str, Any]:
     return {
-        "nodes": [node_ref(n) for n in c.nodes],
+        "nodes": [node_ref(n, catalogue) for n in c.nodes],
         "relationships": [{"type": r["type"], "start": r["start"], "end": r["end"],
                            "properties": _public_properties(r["properties"])} for r in c.rels],
     }
@@ -123,117 +137,114 @@ LIKED_SCAN = 30
 
 @dataclass(frozen=True)
 class Likes:
-    """Where a user's explanations can start: liked item ids (best-rated, newest first) and own tags."""
+    """Where a user's explanations can start: liked item ids (strongest, newest first) and own tags."""
 
     liked: list[int]
     tags: list[str]
 
     @classmethod
     def from_profile(cls, profile: Sequence[tuple[int, float, int]], tags: Sequence[str],
-                     min_rating: float = 4.0) -> "Likes":
-        ranked = sorted((p for p in profile if p[1] >= min_rating), key=lambda p: (-p[1], -p[2]))
+                     positive: float) -> "Likes":
+        """``profile``: (item, value under the signal model, ts); a positive is a value >= ``positive``."""
+        ranked = sorted((p for p in profile if p[1] >= positive), key=lambda p: (-p[1], -p[2]))
         return cls([p[0] for p in ranked], list(tags))
 
     @classmethod
-    def read(cls, graph: Graph, user: int, min_rating: float = 4.0) -> "Likes":
-        rows = graph.read("explain/user_likes", user=user, min_rating=min_rating)
-        return cls(rows[0]["liked"], rows[0]["tags"]) if rows else cls([], [])
+    def read(cls, graph: Graph, user: int, catalogue: Catalogue) -> "Likes":
+        rows = graph.read("explain/user_likes", user=user, interaction=catalogue.signals.relationship)
+        if not rows:
+            return cls([], [])
+        s = catalogue.signals
+        profile = [(i, signals.value(s, r, e, w), ts or 0) for i, r, e, w, ts in rows[0]["interactions"]]
+        return cls.from_profile([p for p in profile if p[1] is not None], rows[0]["tags"], s.positive)
 
 
-def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes,
+def _path_params(catalogue: Catalogue) -> dict[str, Any]:
+    return {"interaction": catalogue.signals.relationship, "attribute_types": catalogue.attribute_types}
+
+
+def _candidates(rows: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict[int, list[Candidate]]:
+    """Candidates from fetched rows; ``rating`` is the starting interaction's value under the signal model."""
+    s = catalogue.signals
+    out: dict[int, list[Candidate]] = {}
+    for row in rows:
+        found = out.setdefault(row["item"], [])
+        for c in row["candidates"]:
+            cand = Candidate(**c)
+            if cand.via != "your_tag" and cand.rels:
+                props = cand.rels[0]["properties"]
+                cand.rating = signals.value(s, props.get("rating"), props.get("event"), props.get("weight"))
+            found.append(cand)
+    return out
+
+
+def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes, catalogue: Catalogue,
                      per_kind: int = 3) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """Candidate paths for every item, found by walking the graph from ``likes``, and the items' titles,
     in one round trip (UNWIND)."""
     tags = [{"name": tag_name(t), "raw": t} for t in likes.tags]
     rows = graph.read_plain("explain/paths", user=user, items=list(items), liked=likes.liked, tags=tags,
-                      per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN)
-    candidates = {row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows}
-    return candidates, {row["item"]: row["title"] for row in rows}
+                            per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN, **_path_params(catalogue))
+    return _candidates(rows, catalogue), {row["item"]: row["title"] for row in rows}
 
 
-def fetch_paths(graph: Graph, user: int, items: Sequence[int],
-                specs: Sequence[Mapping[str, Any]]) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+def fetch_paths(graph: Graph, user: int, items: Sequence[int], specs: Sequence[Mapping[str, Any]],
+                catalogue: Catalogue) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """The literal paths of candidates chosen in memory (``Candidate.spec``), and the items' titles, in
     one round trip; a spec the graph no longer holds is simply missing from the result."""
-    rows = graph.read_plain("explain/fetch_paths", user=user, items=list(items), specs=list(specs))
-    return ({row["item"]: [Candidate(**c) for c in row["candidates"]] for row in rows},
-            {row["item"]: row["title"] for row in rows})
+    rows = graph.read_plain("explain/fetch_paths", user=user, items=list(items), specs=list(specs),
+                            **_path_params(catalogue))
+    return _candidates(rows, catalogue), {row["item"]: row["title"] for row in rows}
 
 
-def kind_of(c: Candidate) -> str:
-    """The kind of link a candidate stands for, from its relationship types and the shared node's label."""
+def kind_of(c: Candidate, catalogue: Catalogue) -> str:
+    """The kind of link a candidate stands for: the attribute both sides' relationship type belongs to (a
+    shared director), or MIXED when the two sides reach the node differently."""
     if c.kind is not None:
         return c.kind
     if c.via != "shared":
         return c.via
-    types = {c.rels[1]["type"], c.rels[2]["type"]}
-    if len(types) == 1:
-        return _KIND_BY_TYPE.get(types.pop(), "entity")
-    return "person" if primary_label(c.nodes[2]["labels"]) == "Person" else "entity"
+    return kind_of_types(catalogue, c.rels[1]["type"], c.rels[2]["type"])
 
 
-_KIND_BY_TYPE = {"DIRECTED": "director", "ACTED_IN": "actor", "IN_GENRE": "genre", "FROM_COUNTRY": "country",
-                 "HAS_KEYWORD": "keyword", "HAS_TAG": "tag", "PRODUCED_BY": "studio", "MENTIONS": "entity",
-                 "HAS_ATTRIBUTE": "attribute"}
+def kind_of_types(catalogue: Catalogue, liked_rel: str, item_rel: str) -> str:
+    if liked_rel == item_rel and liked_rel in catalogue.by_relationship:
+        return catalogue.by_relationship[liked_rel].name
+    return MIXED
 
 
 def specificity(c: Candidate) -> float:
-    """Higher for rarer shared nodes: a director of 4 films says more than a genre of 4,000."""
+    """Higher for rarer shared nodes: a maker of 4 items says more than a category of 4,000."""
     if c.via == "co_liked":
         # a co-liking pair supported by many users is a strong, if unspecific, signal
         return 0.6 * (1.0 - math.exp(-max(c.degree, 0) / 20.0))
     return 1.0 / math.log2(2.0 + max(c.degree, 0))
 
 
-def render(c: Candidate, kind: str) -> str:
-    """One sentence for a path; every name in it is a node on the path."""
-    names = [node_ref(n)["name"] for n in c.nodes]
+def render(c: Candidate, kind: str, catalogue: Catalogue) -> str:
+    """One sentence for a path; every name in it is a node on the path, and the interaction it starts
+    from is phrased as the catalogue's signal model says ("You rated …", "You played … 212 times")."""
+    names = [node_ref(n, catalogue)["name"] for n in c.nodes]
     item = names[-1]
     if c.via == "your_tag":
         tag = names[2]
         return f"You tagged {names[1]} \u201c{tag}\u201d, and {item} is tagged \u201c{tag}\u201d too."
     liked = names[1]
-    stars = _stars(c.rating)
+    lead = signals.phrase(catalogue.signals, c.rels[0]["properties"], liked)
     if c.via == "co_liked":
-        return f"You rated {liked} {stars}; people who liked {liked} also liked {item}."
+        return f"{lead}; people who liked {liked} also liked {item}."
     shared = names[2]
-    rel_item = c.rels[2]["type"]
-    phrase = {
-        "director": f"{item} is also directed by {shared}.",
-        "actor": f"{item} also stars {shared}.",
-        "genre": f"{item} is also {_article(shared)} {shared} film.",
-        "country": f"{item} is also from {shared}.",
-        "keyword": f"{item} shares the keyword \u201c{shared}\u201d.",
-        "tag": f"both are tagged \u201c{shared}\u201d.",
-        "studio": f"{item} is also from {shared}.",
-        "attribute": f"{item} also has {shared}.",
-    }.get(kind)
-    if phrase is None:  # a person in two roles, an entity, or a mix: say each side's own relationship
-        if kind == "entity" and {c.rels[1]["type"], rel_item} == {"MENTIONS"}:
-            phrase = f"both mention {shared}."
-        else:
-            phrase = f"{liked} {_VERB[c.rels[1]['type']]} {shared}, and {item} {_VERB[rel_item]} {shared}."
-    return f"You rated {liked} {stars} \u2014 {phrase}"
-
-
-#: how a relationship reads from the item's side ("<item> <verb> <shared node>")
-_VERB = {"DIRECTED": "was directed by", "ACTED_IN": "stars", "MENTIONS": "mentions", "HAS_TAG": "is tagged",
-         "HAS_KEYWORD": "has the keyword", "IN_GENRE": "is in the genre", "FROM_COUNTRY": "is from",
-         "PRODUCED_BY": "was produced by", "HAS_ATTRIBUTE": "has"}
-
-
-def _stars(rating: float | None) -> str:
-    if rating is None:
-        return ""
-    text = f"{rating:g}"
-    return f"{text}\u2605"
+    spec = catalogue.by_name.get(kind)
+    phrase = spec.phrase.format(item=item, name=shared, a=_article(shared)) if spec is not None \
+        else f"both involve {shared}"
+    return f"{lead} \u2014 {phrase}."
 
 
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int,
+def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int, catalogue: Catalogue,
          contributions: Mapping[int, Mapping[int, float]] | None = None,
          recency_half_life_days: float = 365.0) -> dict[int, list[tuple[Candidate, str, float, float | None]]]:
     """Choose ``paths`` candidates per item, in the ranking's ``order``: (candidate, kind, weight,
@@ -244,6 +255,7 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
     explanations stay varied. Works on fetched paths and on in-memory candidates alike.
     """
     contributions = contributions or {}
+    positive = catalogue.signals.positive
     newest = max((c.ts or 0 for cs in candidates.values() for c in cs), default=0)
     used_kinds: Counter[str] = Counter()
     used_liked: Counter[int] = Counter()
@@ -252,13 +264,13 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
         scored = []
         contrib = contributions.get(item, {})
         for c in candidates.get(item, ()):
-            kind = kind_of(c)
-            rating_factor = (c.rating or 4.5) / 5.0
+            kind = kind_of(c, catalogue)
+            rating_factor = strength(c.rating, positive)
             age_days = max(0.0, (newest - (c.ts or newest)) / 86400.0)
             recency = 0.5 + 0.5 * math.pow(0.5, age_days / recency_half_life_days)
             share = contrib.get(c.liked_id) if c.liked_id is not None else None
             model = 1.0 + max(share or 0.0, 0.0) * 10.0 if share is not None else 1.0
-            scored.append((KIND_PRIOR.get(kind, 1.0) * specificity(c) * rating_factor * recency * model, kind, c,
+            scored.append((kind_prior(catalogue, kind) * specificity(c) * rating_factor * recency * model, kind, c,
                            share))
         picked: list[tuple[Candidate, str, float, float | None]] = []
         seen_paths: set[tuple] = set()
@@ -296,27 +308,49 @@ def _path_key(c: Candidate) -> tuple:
 
 
 def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int,
-           contributions: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, list[Explanation]]:
-    """The top ``paths`` explanations per item (see ``rank``), rendered from their literal paths."""
-    return {item: [Explanation(kind=kind, text=render(c, kind), path=candidate_path(c), liked_item=c.liked_id,
-                               shared=node_ref(c.nodes[2]) if len(c.nodes) == 4 else None, weight=weight,
+           contributions: Mapping[int, Mapping[int, float]] | None = None,
+           catalogue: Catalogue | None = None) -> dict[int, list[Explanation]]:
+    """The top ``paths`` explanations per item (see ``rank``), rendered from their literal paths.
+    ``catalogue``: the default catalogue when not given."""
+    catalogue = catalogue or default_catalogue()
+    return {item: [Explanation(kind=kind, text=render(c, kind, catalogue), path=candidate_path(c, catalogue),
+                               liked_item=c.liked_id,
+                               shared=node_ref(c.nodes[2], catalogue) if len(c.nodes) == 4 else None, weight=weight,
                                contribution=share, shared_degree=c.degree if len(c.nodes) == 4 else None)
                    for c, kind, weight, share in picked]
-            for item, picked in rank(candidates, order, paths, contributions).items()}
+            for item, picked in rank(candidates, order, paths, catalogue, contributions).items()}
 
 
-def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3, min_rating: float = 4.0,
+def default_catalogue() -> Catalogue:
+    from kgrec.catalogue.schema import load
+    from kgrec.catalogue.store import DEFAULT
+
+    return load(DEFAULT)
+
+
+def strength(value: float | None, positive: float) -> float:
+    """How strongly an interaction vouches for what it starts, in 0.5..1: a like at the catalogue's line
+    0.9, a top rating or many plays 1.0 (a path from an unknown value counts as a like)."""
+    v = positive if value is None else value
+    return 0.5 + 0.5 * min(1.0, max(v, 0.0) / (1.25 * positive)) if positive > 0 else 1.0
+
+
+def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3,
                   contributions: Mapping[int, Mapping[int, float]] | None = None,
-                  titles: dict[int, str] | None = None, likes: Likes | None = None) -> dict[int, list[Explanation]]:
+                  titles: dict[int, str] | None = None, likes: Likes | None = None,
+                  catalogue: Catalogue | None = None) -> dict[int, list[Explanation]]:
     """The top ``paths`` explanations for each item (in the order given), found by walking the graph in
     one round trip (plus one to read the user's likes unless ``likes`` is given). Items missing from the
     graph are left out; pass ``titles`` to receive the items' titles. Serving uses the in-memory
     candidates instead (explain/service.py) and walks only for what the model does not know."""
-    likes = likes if likes is not None else Likes.read(graph, user, min_rating)
-    candidates, found = fetch_candidates(graph, user, items, likes, per_kind=max(3, paths))
+    from kgrec.catalogue.store import active
+
+    catalogue = catalogue or active(graph)
+    likes = likes if likes is not None else Likes.read(graph, user, catalogue)
+    candidates, found = fetch_candidates(graph, user, items, likes, catalogue, per_kind=max(3, paths))
     if titles is not None:
         titles.update(found)
-    return select(candidates, [i for i in items if i in found], paths, contributions)
+    return select(candidates, [i for i in items if i in found], paths, contributions, catalogue)
 
 
 def path_exists(graph: Graph, path: Mapping[str, Any]) -> bool:

@@ -19,10 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from kgrec.catalogue import signals
+from kgrec.catalogue.schema import Catalogue
+from kgrec.catalogue.store import active as active_catalogue
 from kgrec.config import Settings
 from kgrec.explain.cache import ResponseCache
-from kgrec.explain.paths import Candidate, Explanation, Likes, fetch_candidates, select
+from kgrec.explain.paths import Candidate, Explanation, Likes, display_title, fetch_candidates, select
 from kgrec.explain.shared import SharedIndex, fetch_chosen
+from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
 from kgrec.metrics import timed
 
@@ -46,24 +50,36 @@ class NotFound(LookupError):
     """An unknown user or item (HTTP 404)."""
 
 
+class BadFilter(ValueError):
+    """A filter the catalogue cannot apply (HTTP 400)."""
+
+
 class NoModel(RuntimeError):
     """No model version is active yet: run `kgrec train` (HTTP 503)."""
 
 
 class Profile(list):
-    """A user's (item, rating, ts) ratings, as the model scores them, plus their own (tag, item, ts)."""
+    """A user's (item, value, ts) interactions, as the model scores them (the value under the catalogue's
+    signal model: a rating, a play count's worth, a negative for a skip), plus their own (tag, item, ts)."""
 
     def __init__(self, ratings: list[tuple[int, float, int]], tagged: list[tuple[str, int, int]]):
         super().__init__(ratings)
         self.tagged = tagged
         self.tags = sorted({tag for tag, _, _ in tagged})
 
+    def negatives(self) -> list[int]:
+        return [i for i, v, _ in self if v < 0]
+
 
 @dataclass
 class Interaction:
+    """One interaction posted through the API: a rating, or an event with an optional weight/count."""
+
     item: int
-    rating: float
     ts: int
+    rating: float | None = None
+    event: str | None = None
+    weight: float | None = None
 
 
 class RecommendationService:
@@ -76,6 +92,8 @@ class RecommendationService:
         self._model: Any = None
         self._shared: Any = None  # SharedIndex of the active model: shared nodes found in memory
         self._model_version: str | None = None
+        #: ((model version, graph revision), items added since that model was trained): see new_items
+        self._new_items: tuple[tuple[str, int], list[tuple[int, list[tuple[str, str]]]], float] | None = None
         self._checked_at = 0.0
         self.cache = ResponseCache(settings.cache_entries, settings.cache_seconds)
 
@@ -95,7 +113,9 @@ class RecommendationService:
                 from kgrec.ranking.recommender import Recommender
 
                 path = Path(rows[0].get("path") or self.settings.models_dir / version)
-                model, index = Recommender.load(path), SharedIndex.load(path, self.graph)
+                catalogue = active_catalogue(self.graph)
+                model, index = Recommender.load(path), SharedIndex.load(path, self.graph, catalogue)
+                model.catalogue = catalogue  # the schema it serves with travels with it
                 # both at once: no request sees the new model with the old index; a request explains with the
                 # index of the model it scored with (model.shared_index), whatever is swapped in meanwhile
                 model.shared_index = index
@@ -113,25 +133,35 @@ class RecommendationService:
         return self._model_version
 
     # -- reads --------------------------------------------------------------------------------
+    def catalogue(self) -> Catalogue:
+        """The catalogue schema of the active model (the graph's own before any model exists)."""
+        model = self._model
+        return model.catalogue if model is not None else active_catalogue(self.graph)
+
     @timed("profile")
-    def profile(self, user: int) -> "Profile":
-        rows = self.graph.read_plain("serve/profile", user=user)
+    def profile(self, user: int, catalogue: Catalogue | None = None) -> "Profile":
+        s = (catalogue or self.model().catalogue).signals
+        rows = self.graph.read_plain("serve/profile", user=user, interaction=s.relationship)
         if not rows:
             raise NotFound(f"user {user} not found")
-        ratings = [(int(i), float(r), int(t or 0)) for i, r, t in rows[0]["ratings"]]
+        ratings = []
+        for i, r, e, w, ts in rows[0]["interactions"]:
+            value = signals.value(s, r, e, w)
+            if value is not None:  # an event kind the schema no longer has says nothing
+                ratings.append((int(i), float(value), int(ts or 0)))
         return Profile(ratings, [(str(tag), int(i), int(t or 0)) for tag, i, t in rows[0]["tagged"]])
 
     def recommend(self, user: int, k: int = 10, paths: int = 3, explain: bool = True,
-                  exclude_seen: bool = True, diversity: float = 0.0, genre: str | None = None) -> dict[str, Any]:
+                  exclude_seen: bool = True, diversity: float = 0.0, category: str | None = None) -> dict[str, Any]:
         """The `kgrec recommend --json` / `GET /users/{id}/recommendations` document (shared with the
         cache: callers must not change it)."""
-        return self._cached((user, "recommend", k, paths, explain, exclude_seen, diversity, genre), user,
-                            lambda: self._recommend(user, k, paths, explain, exclude_seen, diversity, genre))
+        return self._cached((user, "recommend", k, paths, explain, exclude_seen, diversity, category), user,
+                            lambda: self._recommend(user, k, paths, explain, exclude_seen, diversity, category))
 
     def _recommend(self, user: int, k: int, paths: int, explain: bool, exclude_seen: bool, diversity: float,
-                   genre: str | None) -> dict[str, Any]:
+                   category: str | None) -> dict[str, Any]:
         model = self.model()
-        profile = self.profile(user)
+        profile = self.profile(user, model.catalogue)
         scales: dict[str, float] = {}
         parts: dict[str, np.ndarray] = {}
         scores = np.asarray(model.score_profile(profile, scales, parts), dtype=np.float64)
@@ -139,16 +169,20 @@ class RecommendationService:
         allowed = np.ones(len(ids), dtype=bool)
         if exclude_seen and profile:
             allowed &= ~np.isin(ids, [p[0] for p in profile])
-        if genre is not None:
-            allowed &= np.isin(ids, [r["item"] for r in self.graph.read("serve/genre_items", genre=genre)])
+        allowed &= ~np.isin(ids, profile.negatives())  # "not for me" is never recommended again
+        if category is not None:
+            allowed &= np.isin(ids, self.category_items(model.catalogue, category))
         explaining = explain and paths > 0
         # explanation-aware: a pool of 2k, so that items the graph cannot explain give way to the next ones
         pool = self._rank(model, scores, allowed, 2 * k if explaining else k, diversity)
         cold = cold_items(model, profile, allowed, pool[:k], min(self.settings.cold_slots, k - 1),
                           parts.get("kgattr"))
         pool = pool[:k - len(cold)] + cold + [i for i in pool[k - len(cold):] if i not in cold]
-        doc = self._document(user, model, profile, [int(ids[i]) for i in pool],
-                             {int(ids[i]): float(scores[i]) for i in pool}, k, paths if explaining else 0, scales)
+        pool_ids = [int(ids[i]) for i in pool]
+        pool_scores = {int(ids[i]): float(scores[i]) for i in pool}
+        self._add_new_items(model, profile, pool_ids, pool_scores, exclude_seen, category, 2 * k if explaining else k,
+                            protected=len(pool) - len(cold) if cold else None)
+        doc = self._document(user, model, profile, pool_ids, pool_scores, k, paths if explaining else 0, scales)
         cold_ids = {int(ids[i]) for i in cold}
         for entry in doc["items"]:
             if entry["id"] in cold_ids:
@@ -161,7 +195,7 @@ class RecommendationService:
 
     def _explain_one(self, user: int, item: int, paths: int) -> dict[str, Any]:
         model = self.model()
-        profile = self.profile(user)
+        profile = self.profile(user, model.catalogue)
         ids = np.asarray(model.item_ids)
         hit = np.flatnonzero(ids == item)
         scales: dict[str, float] = {}
@@ -188,6 +222,48 @@ class RecommendationService:
         return doc
 
     @timed("rank")
+    def new_items(self, model: Any) -> list[tuple[int, list[tuple[str, str]]]]:
+        """Items added since ``model`` was trained, with their (relation, attribute key) facts; read again
+        only when the graph's revision changed (an ingest, a PUT /items)."""
+        cached, now = self._new_items, time.monotonic()
+        if cached is not None and cached[0][0] == model.version and now - cached[2] < VERSION_CHECK_SECONDS:
+            return cached[1]  # checked a moment ago (a PUT in this process forgets it at once)
+        revision = self.graph.read("serve/graph_revision")[0]["revision"]
+        if cached is not None and cached[0] == (model.version, revision):
+            self._new_items = (cached[0], cached[1], now)
+            return cached[1]
+        c = model.catalogue
+        rows = self.graph.read_plain("serve/new_items", known=model.item_ids.tolist(),
+                                     attribute_types=c.attribute_types, attribute_labels=c.attribute_labels,
+                                     id_labels=c.id_labels)
+        found = [(int(r["item"]), [(rel, key) for rel, key in r["facts"]]) for r in rows]
+        self._new_items = ((model.version, revision), found, now)
+        return found
+
+    def forget_new_items(self) -> None:
+        """An item was written through this process: look for items the model has not seen again now."""
+        self._new_items = None
+
+    def _add_new_items(self, model: Any, profile: Profile, pool: list[int], scores: dict[int, float],
+                       exclude_seen: bool, category: str | None, size: int, protected: int | None) -> None:
+        """Put items the model has not seen into ``pool`` (ids, best first) where their attribute-based
+        score (Recommender.score_new_item) ranks them; a shop's new product reaches a fan of its brand."""
+        new = self.new_items(model)
+        if not new or not profile:
+            return
+        seen = {p[0] for p in profile} if exclude_seen else set(profile.negatives())
+        allowed = set(self.category_items(model.catalogue, category)) if category is not None else None
+        head = pool[:protected] if protected is not None else pool
+        tail = pool[len(head):]
+        for item, facts in new:
+            if item in seen or (allowed is not None and item not in allowed) or not facts:
+                continue
+            score = model.score_new_item(profile, facts)
+            scores[item] = score
+            head.append(item)
+        head.sort(key=lambda i: -scores[i])
+        pool[:] = (head[:size - len(tail)] + tail) if tail else head[:size]
+
     def _rank(self, model: Any, scores: np.ndarray, allowed: np.ndarray, k: int, diversity: float) -> list[int]:
         candidates = np.flatnonzero(allowed)
         if len(candidates) == 0:
@@ -225,7 +301,7 @@ class RecommendationService:
             if item not in titles:
                 continue
             score = scores.get(item)
-            entry: dict[str, Any] = {"id": item, "title": titles[item],
+            entry: dict[str, Any] = {"id": item, "title": display_title(titles[item] or "", model.catalogue),
                                      "score": None if score is None else round(score, 6)}
             if paths:
                 entry["explanations"] = [e.to_dict() for e in explained.get(item, [])]
@@ -258,13 +334,13 @@ class RecommendationService:
                                        contributions, found)
         new_liked = [i for i, p in zip(likes.liked, index.positions(likes.liked)) if p < 0]
         if unknown:
-            walked, _ = fetch_candidates(self.graph, user, unknown, likes, per_kind=max(3, paths))
+            walked, _ = fetch_candidates(self.graph, user, unknown, likes, model.catalogue, per_kind=max(3, paths))
             _merge(fetched, walked)
         if new_liked and len(unknown) < len(items):
             walked, _ = fetch_candidates(self.graph, user, [i for i in items if i not in unknown],
-                                         Likes(new_liked, []), per_kind=max(3, paths))
+                                         Likes(new_liked, []), model.catalogue, per_kind=max(3, paths))
             _merge(fetched, walked)
-        explained = select(fetched, [i for i in items if i in titles], paths, contributions)
+        explained = select(fetched, [i for i in items if i in titles], paths, contributions, model.catalogue)
         # what the graph could not explain after all (changed since training) goes last
         items = [i for i in items if explained.get(i)] + [i for i in items if not explained.get(i)]
         return items, titles, explained
@@ -278,11 +354,51 @@ class RecommendationService:
         if erased_absent(self.graph, self.settings, user):
             raise NotFound(f"user {user} was erased; only an operator can re-register the id as a new user "
                            "(kgrec privacy reregister --user ID)")
-        rows = self.graph.write("serve/add_interaction", user=user, item=interaction.item,
-                                rating=interaction.rating, ts=interaction.ts)
+        scale = self.catalogue().signals
+        new = signals.check(scale, interaction.rating, interaction.event, interaction.weight)
+        old = self.graph.read("serve/interaction", user=user, item=interaction.item, interaction=scale.relationship)
+        previous = signals.Signal(**old[0]["signal"]) if old and old[0]["signal"] else None
+        merged = signals.combine(scale, previous, signals.Signal(new.rating, new.event, new.weight, interaction.ts))
+        rows = self.graph.write(cypher.render("serve/add_interaction", interaction=scale.relationship), user=user,
+                                item=interaction.item, **merged.as_row())
         if not rows:
             raise NotFound(f"item {interaction.item} not found")
         return rows[0]
+
+    def item(self, item: int) -> dict[str, Any]:
+        """An item with its properties and its attributes grouped by the catalogue's kinds (GET /items/{id})."""
+        catalogue = self.catalogue()
+        rows = self.graph.read("serve/item", item=item, attribute_types=catalogue.attribute_types,
+                               interaction=catalogue.signals.relationship)
+        if not rows:
+            raise NotFound(f"item {item} not found")
+        row = rows[0]
+        attributes: dict[str, list[dict[str, Any]]] = {}
+        for rel, name, key, order in row["links"]:
+            spec = catalogue.by_relationship[rel]
+            entry = {"name": name, "key": key} if order is None else {"name": name, "key": key, "order": order}
+            attributes.setdefault(spec.name, []).append(entry)
+        for values in attributes.values():
+            values.sort(key=lambda v: (v.get("order") or 0, str(v["name"])))
+        return {"id": row["id"], "title": row["title"], "labels": row["labels"],
+                "properties": dict(sorted(row["properties"])), "attributes": attributes,
+                "interactions": row["interactions"]}
+
+    def popular(self, k: int, category: str | None = None) -> list[dict[str, Any]]:
+        """Most-liked items by the catalogue's signal model, optionally in one category."""
+        catalogue = self.catalogue()
+        s = catalogue.signals
+        items = self.category_items(catalogue, category) if category is not None else None
+        return self.graph.read("serve/popular", k=k, items=items, interaction=s.relationship,
+                               positive=s.positive, min_weight=signals.positive_counts(s))
+
+    def category_items(self, catalogue: Catalogue, value: str) -> list[int]:
+        """The items in one category (the catalogue's ``item.category`` attribute, e.g. a genre)."""
+        if catalogue.category is None:
+            raise BadFilter(f"the {catalogue.name!r} catalogue declares no category")
+        spec = catalogue.by_name[catalogue.category]
+        query = cypher.render("serve/category_items", label=spec.label, key=spec.key, rel=spec.relationship)
+        return [r["item"] for r in self.graph.read(query, value=value)]
 
     def erase_user(self, user: int) -> dict[str, Any]:
         """Erase the user everywhere, derived data and model files included (kgrec.privacy.erase); returns

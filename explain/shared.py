@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from kgrec.explain.paths import (_KIND_BY_TYPE, BROAD_DEGREE, KEY_BY_LABEL, LIKED_SCAN, Candidate, Likes, fetch_paths,
-                                 rank)
+from kgrec.catalogue.schema import Catalogue
+from kgrec.explain.paths import (BROAD_DEGREE, LIKED_SCAN, Candidate, Likes, fetch_paths, kind_of_types, rank,
+                                 strength)
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import tag_name
 
@@ -39,15 +40,18 @@ class SharedIndex:
     degree_list: list[int] = field(default_factory=list)  # ``degree`` as Python ints (read per request)
     #: item id -> {co-liked item id: users}, read from the graph's CO_LIKED relationships at load
     co_liked: dict[int, dict[int, int]] = field(default_factory=dict)
+    #: the catalogue schema the model was trained on (kinds of link, node keys, signal strengths)
+    catalogue: Catalogue | None = None
 
     @classmethod
-    def load(cls, model_dir: Path | str, graph: Graph | None = None) -> "SharedIndex":
+    def load(cls, model_dir: Path | str, graph: Graph | None = None,
+             catalogue: Catalogue | None = None) -> "SharedIndex":
         """From a model directory's item facts, and with ``graph`` the CO_LIKED pairs it holds now."""
         from kgrec.ranking.dataset import Dataset
 
         data = Dataset.load(Path(model_dir))
         index = cls.build(data.item_ids, data.fact_items, data.fact_attrs, data.fact_relations, data.attr_keys,
-                          data.relations)
+                          data.relations, catalogue)
         return index.with_co_liked(graph) if graph is not None else index
 
     def with_co_liked(self, graph: Graph) -> "SharedIndex":
@@ -61,7 +65,8 @@ class SharedIndex:
 
     @classmethod
     def build(cls, item_ids: np.ndarray, fact_items: np.ndarray, fact_attrs: np.ndarray,
-              fact_relations: np.ndarray, attr_keys: Sequence[str], relations: Sequence[str]) -> "SharedIndex":
+              fact_relations: np.ndarray, attr_keys: Sequence[str], relations: Sequence[str],
+              catalogue: Catalogue | None = None) -> "SharedIndex":
         n_items, n_attrs = len(item_ids), len(attr_keys)
         # one entry per (item, attribute): a person who both directed and acted keeps one relation here;
         # the literal MATCH returns every relationship anyway
@@ -71,8 +76,11 @@ class SharedIndex:
                                  shape=(n_items, n_attrs))
         rows.sort_indices()
         degree = np.bincount(fact_attrs[first], minlength=n_attrs)
+        from kgrec.explain.paths import default_catalogue
+
         return cls(np.asarray(item_ids), rows, degree, tuple(attr_keys), tuple(relations),
-                   {key: n for n, key in enumerate(attr_keys)}, degree.tolist())
+                   {key: n for n, key in enumerate(attr_keys)}, degree.tolist(),
+                   catalogue=catalogue or default_catalogue())
 
     def positions(self, ids: Sequence[int]) -> np.ndarray:
         """Model index of each id, -1 where the model does not know it (added after training)."""
@@ -92,6 +100,8 @@ class SharedIndex:
         nodes and higher ratings come first and ``per_kind + SPARE`` are kept; a broad node (more than
         BROAD_DEGREE items) is only tried against the first LIKED_SCAN liked items, two at most.
         """
+        cat = self.catalogue
+        positive = cat.signals.positive
         liked_ids = np.asarray(likes.liked, dtype=np.int64)
         liked_pos = self.positions(liked_ids)
         known = liked_pos >= 0
@@ -143,7 +153,7 @@ class SharedIndex:
                     for w, other in picked:
                         liked = liked_id_list[w]
                         rating, ts = interactions.get(liked, (None, 0))
-                        score = (rating if rating is not None else 4.5) / math.log(2.0 + degree)
+                        score = strength(rating, positive) / math.log(2.0 + degree)
                         groups.setdefault(self._kind(rel, other, attr), []).append(
                             (-score, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
             for kind, group in groups.items():
@@ -151,27 +161,26 @@ class SharedIndex:
                 for _, _, liked, rating, ts, attr, degree, liked_rel, item_rel in group[:keep]:
                     label, value = self.attr_keys[attr].split(":", 1)
                     # the relationship types too: the fetched path is the one ranked here (a person who
-                    # directed one film and acted in another is a "person" link on both sides)
+                    # made one item and plays in another is one link on both sides)
                     found.append(Candidate("shared", [], [], degree, rating, ts, liked, kind=kind,
                                            spec={"item": item, "via": "shared", "liked": liked, "label": label,
-                                                 "key": KEY_BY_LABEL.get(label, "id"), "value": value,
+                                                 "key": cat.key_by_label.get(label, "id"), "value": value,
                                                  "liked_rel": self.relations[liked_rel - 1],
                                                  "item_rel": self.relations[item_rel - 1]}))
             # co-liked: as the graph walk keeps them, the best-rated and newest liked items first
-            co = [(-(interactions.get(liked, (4.5, 0))[0] or 4.5), -(interactions.get(liked, (0, 0))[1] or 0),
-                   liked, users) for liked, users in self.co_liked.get(item, {}).items() if liked in liked_set]
-            for neg_rating, neg_ts, liked, users in sorted(co)[:keep]:
-                found.append(Candidate("co_liked", [], [], users, -neg_rating, -neg_ts, liked, kind="co_liked",
+            co = [(-strength(interactions.get(liked, (None, 0))[0], positive),
+                   -(interactions.get(liked, (0, 0))[1] or 0), liked, users)
+                  for liked, users in self.co_liked.get(item, {}).items() if liked in liked_set]
+            for _, neg_ts, liked, users in sorted(co)[:keep]:
+                found.append(Candidate("co_liked", [], [], users, interactions.get(liked, (None, 0))[0], -neg_ts, liked,
+                                       kind="co_liked",
                                        spec={"item": item, "via": "co_liked", "liked": liked}))
             out[item] = found
         return out
 
     def _kind(self, item_rel: int, liked_rel: int, attr: int) -> str:
-        """As kind_of reads a fetched path: one relationship type on both sides names the kind; a
-        person in two roles is a person, anything else an entity."""
-        if item_rel == liked_rel:
-            return _KIND_BY_TYPE.get(self.relations[item_rel - 1], "entity")
-        return "person" if self.attr_keys[attr].startswith("Person:") else "entity"
+        """As kind_of reads a fetched path: one relationship type on both sides names the kind."""
+        return kind_of_types(self.catalogue, self.relations[liked_rel - 1], self.relations[item_rel - 1])
 
 
 def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[int], likes: Likes,
@@ -183,5 +192,7 @@ def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[in
     final selection ranks them) and the items' titles, in one round trip. ``found``: the candidates
     when the caller has them already. Items the index does not know get no path here."""
     found = found if found is not None else index.candidates(items, likes, interactions, tagged, max(3, paths))
-    chosen = rank({i: found[i] for i in items if i in found}, list(items), paths + SPARE, contributions)
-    return fetch_paths(graph, user, items, [c.spec for picked in chosen.values() for c, _, _, _ in picked])
+    chosen = rank({i: found[i] for i in items if i in found}, list(items), paths + SPARE, index.catalogue,
+                  contributions)
+    return fetch_paths(graph, user, items, [c.spec for picked in chosen.values() for c, _, _, _ in picked],
+                       index.catalogue)

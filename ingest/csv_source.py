@@ -1,5 +1,5 @@
 """``kgrec ingest csv``: anyone's catalogue as CSV files (UTF-8, header row, comma-separated), read
-through a catalogue schema (``--catalogue movies|products|music|FILE.toml``; see catalogue/schemas/).
+through a catalogue schema (``--catalogue movies|products|music|FILE.toml``; see catalogues/schemas/).
 
 * items: ``id`` (integer), ``title``, optional ``text`` (free text for entity extraction), the schema's
   item properties (e.g. ``year``, ``price``), and its attribute columns (``directors``, ``brand``, …: the

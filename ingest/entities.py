@@ -108,7 +108,7 @@ class Gazetteer:
         """(case-insensitive, case-sensitive) phrase patterns for names specific enough to match blindly.
 
         Multi-word names and countries match in any case ("christopher nolan" in a tag). A single
-        word ("Life", "Columbia", "Comedy") matches only capitalised, i.e. used as a name; single-word
+        word ("Life", "Columbia", "Garden") matches only capitalised, i.e. used as a name; single-word
         person names ("Prince") are left out, too often an ordinary word.
         """
         lower, cased = [], []

@@ -92,10 +92,8 @@ def _serve(settings: Settings, port: int, serve: bool) -> int:
         doc = json.loads(response.read())
     print(f"API:     http://127.0.0.1:{port}/  (docs http://127.0.0.1:{port}/docs)")
     print(f"\n$ curl '{url}'")
-    from kgrec.explain.paths import display_title
-
     for rank, item in enumerate(doc["items"], 1):
-        print(f"{rank}. {display_title(item['title'])} (score {item['score']:.3f})")
+        print(f"{rank}. {item['title']} (score {item['score']:.3f})")
         for e in item["explanations"]:
             hops = " -> ".join(f"({n['name']})" if n["labels"][0] == "User" else f"({n['labels'][0]} {n['name']})"
                                for n in e["path"]["nodes"])

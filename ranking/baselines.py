@@ -79,12 +79,15 @@ def cypher_cf_scores(graph: Graph, data: Dataset, users: np.ndarray, cutoffs: di
                      neighbours: int = 50, batch: int = 20) -> np.ndarray:
     """Scores from cypher/train/cypher_cf.cypher (co-rating path counts) for the given user
     indexes; items the query does not reach score 0. Users go to Neo4j in small batches."""
+    from kgrec.catalogue.store import active
+
+    interaction = active(graph).signals.relationship
     out = np.zeros((len(users), data.n_items), dtype=np.float32)
     row_of = {int(data.user_ids[u]): n for n, u in enumerate(users)}
     ids = [int(data.user_ids[u]) for u in users]
     for start in range(0, len(ids), batch):
         for rec in graph.read("train/cypher_cf", users=ids[start:start + batch], cutoffs=cutoffs,
-                              neighbours=neighbours):
+                              neighbours=neighbours, interaction=interaction):
             items = np.array(rec["items"], dtype=np.int64)
             pos = np.searchsorted(data.item_ids, items)
             ok = (pos < data.n_items) & (data.item_ids[np.minimum(pos, data.n_items - 1)] == items)

@@ -20,13 +20,13 @@ class Dataset:
     item_ids: np.ndarray        # int64 external item ids: the whole catalogue, index order
     users: np.ndarray           # int32 user index, one per interaction
     items: np.ndarray           # int32 item index, one per interaction
-    ratings: np.ndarray         # float32
+    ratings: np.ndarray         # float32: each interaction's value under the catalogue's signal model
     ts: np.ndarray              # int64 epoch seconds
     fact_items: np.ndarray      # int32 item index, one per (item, relation, attribute) fact
     fact_relations: np.ndarray  # int32 index into ``relations``
     fact_attrs: np.ndarray      # int32 index into ``attr_keys``
     relations: tuple[str, ...]
-    attr_keys: tuple[str, ...]  # "Label:key", e.g. "Genre:Comedy", "Person:42"
+    attr_keys: tuple[str, ...]  # "Label:key", e.g. "Brand:Acme", "Person:42"
 
     @property
     def n_users(self) -> int:
@@ -49,7 +49,8 @@ class Dataset:
         """
         rows = list(ratings)
         if not rows:
-            raise ValueError("no interactions: the graph has no (:User)-[:RATED]->(:Item) relationships")
+            raise ValueError("no interactions: the graph has no (:User)-[...]->(:Item) relationship of the "
+                             "catalogue's interaction type (ingest interactions first)")
         r_users = np.array([r[0] for r in rows], dtype=np.int64)
         r_items = np.array([r[1] for r in rows], dtype=np.int64)
         item_ids = np.union1d(np.fromiter(catalogue, dtype=np.int64), r_items)

@@ -1,20 +1,25 @@
-"""Read the training data out of Neo4j (streamed Cypher from ``cypher/train/``) into a Dataset."""
+"""Read the training data out of Neo4j (streamed Cypher from ``cypher/train/``) into a Dataset: every
+interaction as its value under the catalogue's signal model, and every item-attribute fact the catalogue
+schema declares."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from kgrec.catalogue import signals
+from kgrec.catalogue.schema import Catalogue
 from kgrec.graph.connection import Graph
 from kgrec.ranking.dataset import Dataset
 
-#: node labels that count as item attributes, most specific first (an :Entity linked to an existing
-#: Person keeps the Person key, so both paths reach the same attribute)
-ATTRIBUTE_LABELS = ["Person", "Genre", "Country", "Keyword", "Studio", "Tag", "Attribute", "Entity"]
-#: labels whose nodes are keyed by ``id`` (the others by ``name``), as in cypher/schema.cypher
-ID_LABELS = ["Person", "Attribute", "Entity"]
 
+def load_dataset(graph: Graph, progress: Callable[[str, int], None] | None = None,
+                 catalogue: Catalogue | None = None) -> Dataset:
+    """Every interaction, the whole catalogue and every item-attribute fact, mapped to contiguous ids.
+    ``catalogue``: the graph's own when not given. An event kind the schema no longer has is left out."""
+    from kgrec.catalogue.store import active
 
-def load_dataset(graph: Graph, progress: Callable[[str, int], None] | None = None) -> Dataset:
-    """Every rating, the whole catalogue and every item-attribute fact, mapped to contiguous ids."""
+    catalogue = catalogue or active(graph)
+    scale = catalogue.signals
+
     def counted(name: str, rows):
         n = 0
         for row in rows:
@@ -23,9 +28,13 @@ def load_dataset(graph: Graph, progress: Callable[[str, int], None] | None = Non
         if progress:
             progress(name, n)
 
-    ratings = [(r["user"], r["item"], r["rating"], r["ts"])
-               for r in counted("ratings", graph.stream("train/ratings"))]
-    catalogue = [r["item"] for r in counted("items", graph.stream("train/items"))]
+    ratings = []
+    for r in counted("interactions", graph.stream("train/ratings", interaction=scale.relationship)):
+        value = signals.value(scale, r["rating"], r["event"], r["weight"])
+        if value is not None:
+            ratings.append((r["user"], r["item"], value, r["ts"]))
+    catalogue_ids = [r["item"] for r in counted("items", graph.stream("train/items"))]
     facts = [(r["item"], r["rel"], r["attr"]) for r in counted(
-        "facts", graph.stream("train/facts", attribute_labels=ATTRIBUTE_LABELS, id_labels=ID_LABELS))]
-    return Dataset.build(ratings, catalogue, facts)
+        "facts", graph.stream("train/facts", attribute_types=catalogue.attribute_types,
+                              attribute_labels=catalogue.attribute_labels, id_labels=catalogue.id_labels))]
+    return Dataset.build(ratings, catalogue_ids, facts)

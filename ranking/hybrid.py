@@ -30,14 +30,17 @@ class BlendParams:
                                                                "kgattr": 0.2, "popularity": 0.1})
     half_life: float = 0.0      # profile recency half-life in ratings (0 = no recency weighting)
     disliked_weight: float = 1.0  # weight of rated-but-not-liked items relative to liked ones
+    negative_weight: float = 1.0  # a negative signal (skip, return, dislike) folds in with minus this weight
 
     def without(self, names: Iterable[str]) -> "BlendParams":
         return replace(self, weights={k: (0.0 if k in names else v) for k, v in self.weights.items()})
 
 
 def profile_weights(ratings: np.ndarray, ts: np.ndarray, params: BlendParams, positive_rating: float) -> np.ndarray:
-    """One weight per profile item: recency decay (by rank, newest = 1) times the dislike factor."""
-    w = np.where(ratings >= positive_rating, 1.0, params.disliked_weight).astype(np.float32)
+    """One weight per profile item: recency decay (by rank, newest = 1) times the dislike factor; a
+    negative signal (value < 0) weighs ``-negative_weight``, so what resembles it is pushed down."""
+    w = np.where(ratings >= positive_rating, 1.0,
+                 np.where(ratings < 0, -params.negative_weight, params.disliked_weight)).astype(np.float32)
     if params.half_life > 0 and len(ts):
         age = np.empty(len(ts), dtype=np.float32)
         age[np.argsort(-ts, kind="stable")] = np.arange(len(ts), dtype=np.float32)

@@ -1,7 +1,7 @@
 """The knowledge-graph attribute term: items that share attributes (director, actors, genres,
 tags, keywords, mentioned entities, ...) with what the user liked score higher.
 
-Each item is a TF-IDF vector over its attribute nodes (rare attributes say more than "Drama"),
+Each item is a TF-IDF vector over its attribute nodes (rare attributes say more than a broad category),
 L2-normalised; a profile becomes the weighted sum of its items' vectors and every item is scored
 by its dot product with that sum. Works for items without any rating, so it is also the path by
 which a new item with metadata gets a score.

@@ -202,7 +202,7 @@ class Recommender:
 
     def score_new_item(self, profile: Profile, attributes: Iterable[str | tuple[str, str]]) -> float:
         """The hybrid score, on the scale of ``score_profile``, of an item that is not in the model
-        (added after training) known only by its attribute nodes: keys like ``"Genre:Comedy"`` or
+        (added after training) known only by its attribute nodes: keys like ``"Brand:Acme"`` or
         ``"Person:david-fincher"``, optionally as ``(relation, key)`` pairs. Its KG-attribute vector
         and its PyKEEN embedding (from its neighbours' embeddings) are scored against the profile;
         the collaborative terms have no evidence and give it the catalogue average. Unknown

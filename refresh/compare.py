@@ -4,7 +4,7 @@ Each version's report scores it on its own split; after new data arrives the two
 newest ratings become test targets), so comparing the reports' numbers would compare different exams.
 Here both versions are scored by the serving code (``Recommender.score_profile``) on the candidate's test
 split: the profile is what each test user rated before it, the targets are what they liked in it. An item
-a version does not know (e.g. a film added since it was trained) can only rank last for that version.
+a version does not know (e.g. an item added since it was trained) can only rank last for that version.
 """
 from __future__ import annotations
 

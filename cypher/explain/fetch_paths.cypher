@@ -1,8 +1,9 @@
 // The literal paths of candidate explanations chosen in memory (explain/shared.py), in one round trip.
 // $user: User.id; $items: [Item.id], each returned with its title whether or not a path is found;
 // $specs: [{item, via, liked, label, key, value, liked_rel, item_rel, tag}], one per path to fetch:
-//   'shared'   (u)-[:RATED]->(liked)-[a:<liked_rel>]-(x:<label> {<key>: value})-[b:<item_rel>]-(item)
-//   'co_liked' (u)-[:RATED]->(liked)-[:CO_LIKED]-(item)
+//   'shared'   (u)-[:<$interaction>]->(liked)-[a:<liked_rel>]-(x:<label> {<key>: value})-[b:<item_rel>]-(item)
+//   'co_liked' (u)-[:<$interaction>]->(liked)-[:CO_LIKED]-(item)
+// ($interaction: the catalogue's interaction type; the relationship types of a spec are the schema's)
 //   'your_tag' (u)-[:TAGGED {tag: tag}]->(liked)-[:HAS_TAG]->(:Tag {name: value})<-[:HAS_TAG]-(item)
 //              (tag as the user wrote it, value the Tag node's folded name)
 // A spec the graph no longer holds gives no row, so nothing is shown that the database did not return.
@@ -13,16 +14,16 @@ OPTIONAL CALL (u, item) {
     UNWIND [s IN $specs WHERE s.item = item.id] AS s
     CALL (u, item, s) {
         WITH s WHERE s.via = 'shared'
-        MATCH (u)-[r:RATED]->(liked:Item {id: s.liked})
-        MATCH (liked)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x:$(s.label))
+        MATCH (u)-[r]->(liked:Item {id: s.liked}) WHERE type(r) = $interaction
+        MATCH (liked)-[a]-(x:$(s.label))
         WHERE toString(x[s.key]) = s.value AND type(a) = s.liked_rel
-        MATCH (x)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(item)
+        MATCH (x)-[b]-(item)
         WHERE type(b) = s.item_rel
         RETURN [u, liked, x, item] AS nodes, [r, a, b] AS rels, COUNT { (x)--() } AS degree, r AS first
         LIMIT 1
       UNION ALL
         WITH s WHERE s.via = 'co_liked'
-        MATCH (u)-[r:RATED]->(liked:Item {id: s.liked})-[c:CO_LIKED]-(item)
+        MATCH (u)-[r]->(liked:Item {id: s.liked})-[c:CO_LIKED]-(item) WHERE type(r) = $interaction
         RETURN [u, liked, item] AS nodes, [r, c] AS rels, c.users AS degree, r AS first
         LIMIT 1
       UNION ALL

@@ -2,7 +2,8 @@
 // by walking the graph. Serving finds candidates in memory (explain/shared.py) and fetches only the chosen
 // paths (fetch_paths.cypher); this walk covers what the in-memory index cannot know: items and liked items
 // added after the model was trained, and callers without a model.
-// $user: User.id; $items: [Item.id];
+// $user: User.id; $items: [Item.id]; $interaction: the catalogue's interaction type; $attribute_types: its
+// item-attribute relationship types;
 // $per_kind: candidates kept per item and kind of link (Python ranks them again, with contributions and
 // diversity);
 // $liked: the user's liked item ids, best-rated and newest first (the caller has the profile already);
@@ -17,32 +18,32 @@ OPTIONAL CALL (u, item) {
     // a node shared by an item the user liked and the recommended item (person, genre, tag, entity, ...)
     WITH u, item, $liked AS liked_ids
     WHERE size(liked_ids) > 0
-    MATCH (item)-[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x)
-    WHERE NOT x:Item AND NOT x:User
+    MATCH (item)-[b]-(x)
+    WHERE type(b) IN $attribute_types AND NOT x:Item AND NOT x:User
     WITH u, item, b, x, liked_ids, COUNT { (x)--() } AS degree
     CALL (item, x, degree, liked_ids) {
         // a specific node has few items: walk them and keep the ones the user liked
         WITH item, x WHERE degree <= $broad
-        MATCH (x)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(liked:Item)
-        WHERE liked.id IN liked_ids AND liked <> item
+        MATCH (x)-[a]-(liked:Item)
+        WHERE type(a) IN $attribute_types AND liked.id IN liked_ids AND liked <> item
         RETURN liked, a
       UNION ALL
         // a broad node has thousands: try the user's best liked items instead and stop at two
         WITH item, x WHERE degree > $broad
         UNWIND liked_ids[..$scan] AS liked_id
-        MATCH (liked:Item {id: liked_id})-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x)
-        WHERE liked <> item
+        MATCH (liked:Item {id: liked_id})-[a]-(x)
+        WHERE type(a) IN $attribute_types AND liked <> item
         WITH liked, a LIMIT 2
         RETURN liked, a
     }
-    MATCH (u)-[r:RATED]->(liked)
+    MATCH (u)-[r]->(liked) WHERE type(r) = $interaction
     RETURN 'shared' AS via, [u, liked, x, item] AS nodes, [r, a, b] AS rels, degree,
            r.rating AS rating, r.ts AS ts, liked.id AS liked_id
   UNION ALL
     // "people who liked X also liked Y": a co-rating relationship kept in the graph (no other user named)
     MATCH (item)-[c:CO_LIKED]-(liked:Item)
     WHERE liked.id IN $liked
-    MATCH (u)-[r:RATED]->(liked)
+    MATCH (u)-[r]->(liked) WHERE type(r) = $interaction
     RETURN 'co_liked' AS via, [u, liked, item] AS nodes, [r, c] AS rels, c.users AS degree,
            r.rating AS rating, r.ts AS ts, liked.id AS liked_id
   UNION ALL
@@ -59,7 +60,7 @@ WITH item, via, nodes, rels, degree, rating, ts, liked_id,
      CASE WHEN via IS NULL THEN null ELSE via + ':' + type(last(rels)) END AS kind
 // a provisional order inside each kind of link (specific shared nodes, high and recent ratings first), and
 // at most $per_kind candidates of each kind, so a flood of one kind (many rare tags) cannot crowd out another
-ORDER BY item.id, kind, CASE via WHEN 'shared' THEN 1.0 / log(2.0 + degree) ELSE 1.0 END * coalesce(rating, 4.5) DESC,
+ORDER BY item.id, kind, CASE via WHEN 'shared' THEN 1.0 / log(2.0 + degree) ELSE 1.0 END * coalesce(rating, 1.0) DESC,
          ts DESC
 WITH item, kind, collect(CASE WHEN via IS NOT NULL THEN {via: via, nodes: nodes, rels: rels, degree: degree,
                         rating: rating, ts: ts, liked_id: liked_id} END)[..$per_kind] AS top

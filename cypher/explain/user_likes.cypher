@@ -1,6 +1,5 @@
-// What explanations start from: the user's liked items (best-rated, newest first) and own tags.
+// What explanations start from: the user's interactions ([item, rating, event, weight, ts]; the signal model
+// decides which are likes) and own tags. $interaction: the catalogue's interaction type.
 MATCH (u:User {id: $user})
-OPTIONAL MATCH (u)-[r:RATED]->(i:Item) WHERE r.rating >= $min_rating
-WITH u, i, r ORDER BY r.rating DESC, r.ts DESC
-WITH u, collect(i.id) AS liked
-RETURN liked, COLLECT { MATCH (u)-[t:TAGGED]->() RETURN DISTINCT t.tag } AS tags
+RETURN [(u)-[r]->(i:Item) WHERE type(r) = $interaction | [i.id, r.rating, r.event, r.weight, r.ts]] AS interactions,
+       COLLECT { MATCH (u)-[t:TAGGED]->() RETURN DISTINCT t.tag } AS tags

@@ -1,4 +1,4 @@
-// (:Item) nodes with the catalogue's labels ({{labels}}: Item and e.g. Movie) and properties.
+// (:Item) nodes with the catalogue's labels ({{labels}}: Item and e.g. Product) and properties.
 // $rows: [{id, title, text, props: {<item property>: value}}] (a null property is removed)
 UNWIND $rows AS row
 MERGE (i:Item {id: row.id})

@@ -1,14 +1,14 @@
 // Items nearest to one item in the active embedding (the `item_embedding` vector index), each with the
-// literal paths the two share: a common neighbour (person, genre, tag, entity ...) or a CO_LIKED link.
+// literal paths the two share: a common neighbour (person, genre, tag, entity ...) through relationship types
+// the catalogue declares ($attribute_types).
 MATCH (i:Item {id: $item})
 WHERE i.embedding IS NOT NULL
 CALL db.index.vector.queryNodes('item_embedding', $k + 1, i.embedding) YIELD node, score
 WITH i, node, score WHERE node <> i
 ORDER BY score DESC LIMIT $k
 CALL (i, node) {
-    MATCH (i)-[a:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(x)
-          -[b:DIRECTED|ACTED_IN|IN_GENRE|FROM_COUNTRY|HAS_KEYWORD|HAS_TAG|MENTIONS|PRODUCED_BY|HAS_ATTRIBUTE]-(node)
-    WHERE NOT x:Item AND NOT x:User
+    MATCH (i)-[a]-(x)-[b]-(node)
+    WHERE type(a) IN $attribute_types AND type(b) IN $attribute_types AND NOT x:Item AND NOT x:User
     WITH i, node, a, b, x ORDER BY COUNT { (x)--(:Item) } ASC LIMIT $paths
     WITH [i, x, node] AS nodes, [a, b] AS rels
     RETURN collect({nodes: [n IN nodes | {labels: labels(n), id: n.id, name: coalesce(n.title, n.name)}],

@@ -4,16 +4,17 @@
 // cost), restricted to what was known at each user's cutoff: $cutoffs maps a user id (as a
 // string) to the last timestamp of their history, so no rating from an evaluated period is seen,
 // the target user's or anyone's. Items the user already rated are removed by the caller (as for
-// every model), not here.
+// every model), not here. $interaction: the catalogue's interaction type (RATED for movies).
 UNWIND $users AS uid
 CALL (uid) {
-  MATCH (u:User {id: uid})-[r1:RATED]->(:Item)<-[r2:RATED]-(other:User)
-  WHERE r1.ts <= $cutoffs[toString(uid)] AND r2.ts <= $cutoffs[toString(other.id)]
+  MATCH (u:User {id: uid})-[r1]->(:Item)<-[r2]-(other:User)
+  WHERE type(r1) = $interaction AND type(r2) = $interaction
+    AND r1.ts <= $cutoffs[toString(uid)] AND r2.ts <= $cutoffs[toString(other.id)]
   WITH other, count(*) AS overlap
   ORDER BY overlap DESC, other.id ASC
   LIMIT $neighbours
-  MATCH (other)-[r3:RATED]->(rec:Item)
-  WHERE r3.ts <= $cutoffs[toString(other.id)]
+  MATCH (other)-[r3]->(rec:Item)
+  WHERE type(r3) = $interaction AND r3.ts <= $cutoffs[toString(other.id)]
   RETURN rec.id AS item, sum(overlap) AS score
 }
 RETURN uid AS user, collect(item) AS items, collect(score) AS scores

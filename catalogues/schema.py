@@ -17,7 +17,7 @@ from typing import Any
 #: a Neo4j label or relationship type the schema may name: it is put into Cypher text (as an identifier,
 #: backquoted), so it must be a plain identifier
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-#: shipped schemas: catalogue/schemas/<name>.toml
+#: shipped schemas: catalogues/schemas/<name>.toml (package data of kgrec.catalogue)
 SHIPPED = ("movies", "products", "music")
 
 
@@ -33,7 +33,7 @@ class Attribute:
     columns: tuple[str, ...]     # CSV column names that hold it (case-insensitive)
     label: str                   # node label ("Person")
     key: str                     # "id" (a slug of the value, the value kept in `name`) or "name"
-    relationship: str            # relationship type ("DIRECTED")
+    relationship: str            # relationship type ("MADE_BY")
     direction: str               # "in": (node)-[rel]->(item); "out": (item)-[rel]->(node)
     phrase: str                  # "{item} is also directed by {name}" ({a}: "a"/"an" for {name})
     broad: bool = False          # genre-like: thousands of items share one node

@@ -130,3 +130,22 @@ def stars(rating: float | None) -> str:
 
 def times(count: int) -> str:
     return {1: "once", 2: "twice"}.get(count, f"{count:,} times")
+
+
+def positive_counts(signals: Signals) -> dict[str, float]:
+    """Per positive event kind, the least weight/count that makes a positive (Cypher filters with it, as
+    ``cypher/serve/popular.cypher`` does); a kind never positive is left out. Key "" is a weight-only row."""
+    out: dict[str, float] = {}
+    for kind in signals.events.values():
+        if kind.negative:
+            continue
+        if kind.counted:  # strength x (1 + ln c) >= positive
+            out[kind.name] = max(1.0, math.exp(signals.positive / kind.strength - 1.0))
+        elif kind.strength >= signals.positive:
+            out[kind.name] = 0.0
+    default = default_event(signals)
+    if default is None:
+        out[""] = 0.0
+    elif default.name in out:
+        out[""] = out[default.name]
+    return out

@@ -1,0 +1,167 @@
+"""Generated example catalogues (never downloaded): a shop (``products``) and a music service (``music``),
+as the CSV files ``kgrec ingest csv`` reads, with structure planted so that a good recommender finds it
+and an explanation can name it.
+
+Planted structure, the same for both kinds:
+* items belong to one of ``groups`` taste groups; each group has its own makers (brands / record labels),
+  a main category (product category / style) and, for music, musicians who play in several of its artists;
+* each user loves one group (sometimes two): most of their positive interactions (purchases, carts,
+  plays with counts) are items of that group, made by one or two favourite makers; a few are random;
+* negative interactions (returns / skips) fall on items of other groups; weak ones (views) anywhere;
+* social edges (music: friendships, products: follows) mostly join users of the same group, so what your
+  network likes carries signal;
+* timestamps increase through each user's history, so a temporal split holds out each user's latest.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("products", "music")
+
+
+@dataclass(frozen=True)
+class ExampleSize:
+    items: int = 400
+    users: int = 300
+    groups: int = 8
+    per_user: int = 30       # interactions per user (on average)
+    seed: int = 7
+
+
+def generate(kind: str, dest: Path, size: ExampleSize = ExampleSize()) -> dict[str, Path]:
+    """Write items.csv, interactions.csv and social.csv for ``kind`` into ``dest``; returns the paths."""
+    if kind not in KINDS:
+        raise ValueError(f"no example catalogue {kind!r}: choose from {', '.join(KINDS)}")
+    rng = np.random.default_rng(size.seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    group_of = rng.integers(0, size.groups, size.items)
+    makers_per_group = 3
+    maker_of = group_of * makers_per_group + rng.integers(0, makers_per_group, size.items)
+    items = _items(kind, rng, group_of, maker_of, size)
+    users = _users(kind, rng, group_of, maker_of, size)
+    social = _social(rng, users["group"], size, kind)
+    paths = {"items": dest / "items.csv", "interactions": dest / "interactions.csv", "social": dest / "social.csv"}
+    _write(paths["items"], items)
+    _write(paths["interactions"], users["rows"])
+    _write(paths["social"], social)
+    return paths
+
+
+_CATEGORY = ["Kitchen", "Garden", "Outdoor", "Office", "Toys", "Audio", "Bath", "Lighting", "Sports", "Books"]
+_MATERIAL = ["steel", "oak", "cotton", "glass", "bamboo", "wool"]
+_STYLE = ["Shoegaze", "Afrobeat", "Techno", "Bluegrass", "Grime", "Bossa Nova", "Krautrock", "Dub", "Zydeco", "Drill"]
+_ORIGIN = ["Lagos", "Manchester", "Detroit", "Bristol", "Rio", "Berlin", "Nashville", "Kingston"]
+
+
+def _items(kind: str, rng: np.random.Generator, group_of: np.ndarray, maker_of: np.ndarray,
+           size: ExampleSize) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for i in range(size.items):
+        g, m = int(group_of[i]), int(maker_of[i])
+        if kind == "products":
+            rows.append({"id": 1000 + i, "title": f"{_CATEGORY[g % len(_CATEGORY)]} item {i}",
+                         "description": f"A {_MATERIAL[i % len(_MATERIAL)]} product for {_CATEGORY[g % len(_CATEGORY)].lower()} use.",
+                         "price": round(float(5 + rng.gamma(2.0, 15.0)), 2),
+                         "brand": f"Brand {m}", "category": _CATEGORY[g % len(_CATEGORY)],
+                         "material": _MATERIAL[int(rng.integers(0, len(_MATERIAL)))]})
+        else:
+            # musicians play in two or three artists of their group: a specific shared node
+            members = [f"Musician {g}-{int(x)}" for x in rng.choice(12, size=2, replace=False)]
+            rows.append({"id": 1000 + i, "title": f"Artist {i}",
+                         "bio": f"Artist {i} plays {_STYLE[g % len(_STYLE)]} out of {_ORIGIN[g % len(_ORIGIN)]}.",
+                         "members": "|".join(members), "label": f"Label {m}",
+                         "genres": _STYLE[g % len(_STYLE)], "origin": _ORIGIN[g % len(_ORIGIN)]})
+    return rows
+
+
+def _users(kind: str, rng: np.random.Generator, group_of: np.ndarray, maker_of: np.ndarray,
+           size: ExampleSize) -> dict[str, object]:
+    by_group = [np.flatnonzero(group_of == g) for g in range(size.groups)]
+    rows: list[dict[str, object]] = []
+    user_group = rng.integers(0, size.groups, size.users)
+    start = 1_700_000_000
+    for u in range(size.users):
+        g = int(user_group[u])
+        pool = by_group[g]
+        makers = rng.choice(np.unique(maker_of[pool]), size=min(2, len(np.unique(maker_of[pool]))), replace=False)
+        favourite = pool[np.isin(maker_of[pool], makers)]
+        n = max(8, int(rng.poisson(size.per_user)))
+        seen: set[int] = set()
+        ts = start + int(rng.integers(0, 86400 * 30))
+        for _ in range(n):
+            ts += int(rng.integers(600, 86400 * 3))
+            roll = rng.random()
+            if roll < 0.55 and len(favourite):
+                i = int(rng.choice(favourite))
+                positive = True
+            elif roll < 0.8:
+                i = int(rng.choice(pool))
+                positive = rng.random() < 0.6
+            elif roll < 0.9:
+                other = by_group[int(rng.integers(0, size.groups))]
+                i = int(rng.choice(other)) if len(other) else int(rng.integers(0, size.items))
+                positive = False
+                if group_of[i] != g:
+                    rows.append(_negative(kind, u, i, ts))
+                    seen.add(i)
+                    continue
+            else:
+                i = int(rng.integers(0, size.items))
+                positive = rng.random() < 0.3
+            if i in seen:
+                continue
+            seen.add(i)
+            rows.append(_positive(kind, rng, u, i, ts) if positive else _weak(kind, u, i, ts))
+    return {"rows": rows, "group": user_group}
+
+
+def _positive(kind: str, rng: np.random.Generator, u: int, i: int, ts: int) -> dict[str, object]:
+    if kind == "products":
+        event = "purchase" if rng.random() < 0.6 else "add_to_cart"
+        return {"user": u + 1, "item": 1000 + i, "event": event, "count": 1, "timestamp": ts}
+    plays = int(math.ceil(rng.pareto(1.2) * 10)) + 3
+    return {"user": u + 1, "item": 1000 + i, "event": "play", "count": plays, "timestamp": ts}
+
+
+def _weak(kind: str, u: int, i: int, ts: int) -> dict[str, object]:
+    if kind == "products":
+        return {"user": u + 1, "item": 1000 + i, "event": "view", "count": 1, "timestamp": ts}
+    return {"user": u + 1, "item": 1000 + i, "event": "play", "count": 1, "timestamp": ts}
+
+
+def _negative(kind: str, u: int, i: int, ts: int) -> dict[str, object]:
+    event = "return" if kind == "products" else "skip"
+    return {"user": u + 1, "item": 1000 + i, "event": event, "count": "", "timestamp": ts}
+
+
+def _social(rng: np.random.Generator, user_group: np.ndarray, size: ExampleSize, kind: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    seen: set[tuple[int, int]] = set()
+    social_kind = "follows" if kind == "products" else "friend"
+    for u in range(size.users):
+        same = np.flatnonzero(user_group == user_group[u])
+        for _ in range(int(rng.integers(1, 5))):
+            other = int(rng.choice(same)) if rng.random() < 0.85 else int(rng.integers(0, size.users))
+            a, b = (u, other) if social_kind == "follows" else (min(u, other), max(u, other))
+            if a == b or (a, b) in seen:
+                continue
+            seen.add((a, b))
+            rows.append({"user": a + 1, "other": b + 1, "kind": social_kind})
+    return rows
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
