@@ -42,17 +42,53 @@ def test_lock_of_a_dead_process_is_taken_over(empty_graph: Graph) -> None:
         survivor.release()
 
 
+#: guards against a hang only: the states below are reached within a second or two
+DEADLINE_S = 30.0
+
+
+def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` until it holds; fail only if it never does (a hang), whatever the machine's speed."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def lock_row(graph: Graph) -> dict:
+    rows = graph.read("refresh/peek_lock")
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
 def test_expired_lock_is_taken_over_and_heartbeat_renews(empty_graph: Graph) -> None:
     apply_schema(empty_graph)
     elsewhere = RefreshLock(empty_graph, "remote", ttl=1.0)
     elsewhere.host = "another-host"  # its pid cannot be checked from here: only expiry frees it
     elsewhere.acquire()
-    elsewhere._stop.set()
+    elsewhere._stop.set()  # no more heartbeats from it
+    expires = lock_row(empty_graph)["expires"]
     with pytest.raises(LockHeld):
         RefreshLock(empty_graph, "too-early").acquire()
-    time.sleep(1.5)
-    with RefreshLock(empty_graph, "after-expiry", ttl=1.0) as lock:
-        time.sleep(2.0)  # longer than the TTL: only the heartbeat keeps it
-        assert lock.holds()
+
+    taker = RefreshLock(empty_graph, "after-expiry", ttl=1.0)
+
+    def taken() -> bool:
+        try:
+            taker.acquire()
+            return True
+        except LockHeld:
+            return False
+
+    wait_for(taken, "the expired lock taken over")
+    try:
+        assert time.time() * 1000 >= expires  # only once the stopped holder's lock had expired
+        first_expiry = lock_row(empty_graph)["expires"]
+        # the heartbeat keeps it past the expiry it was taken with, by renewing it
+        wait_for(lambda: time.time() * 1000 > first_expiry + 200 and lock_row(empty_graph)["expires"] > first_expiry,
+                 "the lock still held after its first expiry")
+        assert taker.holds()
         with pytest.raises(LockHeld):
             RefreshLock(empty_graph, "contender").acquire()
+    finally:
+        taker.release()
+    assert empty_graph.read("refresh/peek_lock") == []
