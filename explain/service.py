@@ -28,6 +28,7 @@ from kgrec.explain.paths import Candidate, Explanation, Likes, display_title, fe
 from kgrec.explain.shared import SharedIndex, fetch_chosen
 from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
+from kgrec.ranking.hybrid import SOCIAL
 from kgrec.metrics import timed
 
 #: the largest k a caller may ask for (documented in the README and the OpenAPI document)
@@ -62,10 +63,13 @@ class Profile(list):
     """A user's (item, value, ts) interactions, as the model scores them (the value under the catalogue's
     signal model: a rating, a play count's worth, a negative for a skip), plus their own (tag, item, ts)."""
 
-    def __init__(self, ratings: list[tuple[int, float, int]], tagged: list[tuple[str, int, int]]):
+    def __init__(self, ratings: list[tuple[int, float, int]], tagged: list[tuple[str, int, int]],
+                 network: dict[int, int] | None = None):
         super().__init__(ratings)
         self.tagged = tagged
         self.tags = sorted({tag for tag, _, _ in tagged})
+        #: item id -> how many people the user follows or befriends liked it (counts only: nobody is named)
+        self.network = network or {}
 
     def negatives(self) -> list[int]:
         return [i for i, v, _ in self if v < 0]
@@ -149,7 +153,12 @@ class RecommendationService:
             value = signals.value(s, r, e, w)
             if value is not None:  # an event kind the schema no longer has says nothing
                 ratings.append((int(i), float(value), int(ts or 0)))
-        return Profile(ratings, [(str(tag), int(i), int(t or 0)) for tag, i, t in rows[0]["tagged"]])
+        people: dict[int, set[int]] = {}
+        for person, i, r, e, w in rows[0]["network"]:
+            if signals.is_positive(s, signals.value(s, r, e, w)):
+                people.setdefault(int(i), set()).add(person)
+        return Profile(ratings, [(str(tag), int(i), int(t or 0)) for tag, i, t in rows[0]["tagged"]],
+                       {i: len(p) for i, p in people.items()})
 
     def recommend(self, user: int, k: int = 10, paths: int = 3, explain: bool = True,
                   exclude_seen: bool = True, diversity: float = 0.0, category: str | None = None) -> dict[str, Any]:
@@ -305,6 +314,10 @@ class RecommendationService:
                                      "score": None if score is None else round(score, 6)}
             if paths:
                 entry["explanations"] = [e.to_dict() for e in explained.get(item, [])]
+                people = profile.network.get(item, 0)
+                if people and model.params.weights.get(SOCIAL):  # social proof, as a count: nobody is named
+                    entry["social"] = {"people": people, "text": model.catalogue.social.phrase.format(
+                        n=people, item=entry["title"])}
             out.append(entry)
         return {"user": user, "model_version": getattr(model, "version", self._model_version), "items": out}
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,19 @@ class Dataset:
     fact_attrs: np.ndarray      # int32 index into ``attr_keys``
     relations: tuple[str, ...]
     attr_keys: tuple[str, ...]  # "Label:key", e.g. "Brand:Acme", "Person:42"
+    #: social edges as user indexes: social_users[k] sees what social_others[k] likes (follows; friends both ways)
+    social_users: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    social_others: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+    def social_matrix(self):
+        """users x users, 1 where the row user sees what the column user likes."""
+        import scipy.sparse as sp
+
+        m = sp.csr_matrix((np.ones(len(self.social_users), dtype=np.float32),
+                           (self.social_users, self.social_others)), shape=(self.n_users, self.n_users))
+        m.sum_duplicates()
+        m.data[:] = 1
+        return m
 
     @property
     def n_users(self) -> int:
@@ -42,7 +55,7 @@ class Dataset:
 
     @classmethod
     def build(cls, ratings: Iterable[tuple[int, int, float, int]], catalogue: Iterable[int],
-              facts: Iterable[tuple[int, str, str]]) -> "Dataset":
+              facts: Iterable[tuple[int, str, str]], social: Iterable[tuple[int, int]] = ()) -> "Dataset":
         """From (user, item, rating, ts) rows, the catalogue's item ids and (item, relation, attr key) rows.
 
         Rated items missing from the catalogue are added to it; facts about unknown items are dropped.
@@ -63,7 +76,12 @@ class Dataset:
         attr_keys = tuple(sorted({f[2] for f in facts}))
         rel_index = {k: n for n, k in enumerate(relations)}
         attr_index = {k: n for n, k in enumerate(attr_keys)}
+        edges = np.array([e for e in social], dtype=np.int64).reshape(-1, 2)
+        pos = np.minimum(np.searchsorted(user_ids, edges), max(len(user_ids) - 1, 0))
+        both = (user_ids[pos] == edges).all(1) if len(edges) else np.zeros(0, dtype=bool)
         return cls(
+            social_users=pos[both, 0].astype(np.int32),
+            social_others=pos[both, 1].astype(np.int32),
             user_ids=user_ids,
             item_ids=item_ids,
             users=np.searchsorted(user_ids, r_users).astype(np.int32),
@@ -80,15 +98,17 @@ class Dataset:
     # -- persistence: the mapping travels with the model ---------------------------------------
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(directory / "dataset.npz", **{k: getattr(self, k) for k in _ARRAYS},
+        np.savez_compressed(directory / "dataset.npz", **{k: getattr(self, k) for k in _ARRAYS + _SOCIAL},
                             relations=np.array(self.relations, dtype=str),
                             attr_keys=np.array(self.attr_keys, dtype=str))
 
     @classmethod
     def load(cls, directory: Path) -> "Dataset":
         with np.load(directory / "dataset.npz") as z:
-            return cls(**{k: z[k] for k in _ARRAYS}, relations=tuple(z["relations"].tolist()),
+            social = {k: z[k] for k in _SOCIAL if k in z.files}  # versions before social edges have none
+            return cls(**{k: z[k] for k in _ARRAYS}, **social, relations=tuple(z["relations"].tolist()),
                        attr_keys=tuple(z["attr_keys"].tolist()))
 
 
+_SOCIAL = ("social_users", "social_others")
 _ARRAYS = ("user_ids", "item_ids", "users", "items", "ratings", "ts", "fact_items", "fact_relations", "fact_attrs")

@@ -17,7 +17,8 @@ import scipy.sparse as sp
 from kgrec.config import Settings
 from kgrec.graph.connection import Graph
 from kgrec.ranking.dataset import Dataset
-from kgrec.ranking.hybrid import KG_COMPONENTS, BlendParams, Components, blend, score_histories, tune_weights
+from kgrec.ranking.hybrid import (KG_COMPONENTS, SOCIAL, BlendParams, Components, blend, score_histories,
+                                  social_scores, tune_weights)
 from kgrec.ranking.metrics import EvalSet, bootstrap_ratio, evaluate, ndcg_at_k
 from kgrec.ranking.split import TEST, TRAIN, VAL, Split
 
@@ -40,6 +41,16 @@ class Tuned:
     fitted: dict[str, Any] = field(default_factory=dict)
 
 
+def network_likes(data: Dataset, split: Split, *parts: int) -> sp.csr_matrix | None:
+    """users x items: how many of each user's network (follows, friends) liked the item in ``parts`` (only
+    the periods the evaluated one may see); None when the catalogue has no social edges."""
+    if not len(data.social_users):
+        return None
+    liked = sum(split.targets(data, p) for p in parts)
+    liked.data[:] = 1
+    return (data.social_matrix() @ liked).tocsr()
+
+
 def _histories(data: Dataset, split: Split, *parts: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     return split.matrix(data, *parts, values="ratings"), split.matrix(data, *parts, values="ts")
 
@@ -53,11 +64,16 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
     val = EvalSet.build(train_m, split.targets(data, VAL))
     hist_r, hist_t = _histories(data, split, TRAIN)
     objective = lambda s: ndcg_at_k(s, val)  # noqa: E731
+    network = network_likes(data, split, TRAIN)
+    social = social_scores(network[val.users]) if network is not None else None
+    ablation_sets = {**ABLATIONS, **({"hybrid_no_social": (SOCIAL,)} if social is not None else {})}
     best: tuple[float, BlendParams | None, dict[str, np.ndarray] | None] = (-1.0, None, None)
     for half_life in config.half_lives:
         for disliked in config.disliked_weights:
             params = BlendParams(half_life=half_life, disliked_weight=disliked)
             parts = score_histories(comp, params, hist_r[val.users], hist_t[val.users], config.split.positive_rating)
+            if social is not None:
+                parts[SOCIAL] = social  # what the user's network liked in the training period
             weights, score = tune_weights(parts, objective, fixed={"ease": 1.0}, start=params.weights)
             log(f"  half-life {half_life:g}, disliked x{disliked:g}: val ndcg@10 {score:.4f} {_fmt(weights)}")
             if score > best[0]:
@@ -66,7 +82,7 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
     assert params is not None and parts is not None
     validation = {"hybrid": round(score, 5)}
     ablations: dict[str, dict[str, float]] = {}
-    for name, dropped in ABLATIONS.items():
+    for name, dropped in ablation_sets.items():
         weights, s = tune_weights(parts, objective, fixed={"ease": 1.0, **{d: 0.0 for d in dropped}},
                                   start=params.weights)
         ablations[name] = weights
@@ -126,6 +142,9 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
         validation = manifest.get("validation") or _validation_of_report(directory)
 
     parts = score_histories(comp, params, hist_r[test.users], hist_t[test.users], positive)
+    network = network_likes(data, split, TRAIN, VAL)
+    if network is not None:
+        parts[SOCIAL] = social_scores(network[test.users])
     row = {int(u): n for n, u in enumerate(test.users)}
     pick = lambda m: (lambda rows: m[[row[int(r)] for r in rows]])  # noqa: E731 - rows are test users
     scorers: dict[str, Callable[[np.ndarray], np.ndarray]] = {

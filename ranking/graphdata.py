@@ -37,4 +37,5 @@ def load_dataset(graph: Graph, progress: Callable[[str, int], None] | None = Non
     facts = [(r["item"], r["rel"], r["attr"]) for r in counted(
         "facts", graph.stream("train/facts", attribute_types=catalogue.attribute_types,
                               attribute_labels=catalogue.attribute_labels, id_labels=catalogue.id_labels))]
-    return Dataset.build(ratings, catalogue_ids, facts)
+    social = graph.read("train/social")
+    return Dataset.build(ratings, catalogue_ids, facts, [tuple(e) for e in social[0]["rows"]] if social else [])

@@ -21,6 +21,8 @@ from kgrec.ranking.itemmodels import EASE
 from kgrec.ranking.kgterm import AttributeModel
 
 COMPONENTS = ("ease", "lightgcn", "kge", "kgattr", "popularity")
+#: what the user's network likes: a term of its own, scored from the network's positives (not the profile)
+SOCIAL = "social"
 KG_COMPONENTS = ("kge", "kgattr")
 
 
@@ -136,3 +138,9 @@ def tune_weights(parts: dict[str, np.ndarray], objective: Callable[[np.ndarray],
         if not improved:
             break
     return weights, best
+
+
+def social_scores(network: sp.csr_matrix) -> np.ndarray:
+    """Standardised social term per row: how many of the user's network liked each item (``network``: users
+    x items counts, built from the people each user follows or befriends and their positives)."""
+    return standardize(np.asarray(network.todense(), dtype=np.float32))

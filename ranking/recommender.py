@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.ranking.dataset import Dataset
-from kgrec.ranking.hybrid import COMPONENTS, BlendParams, Components, blend, profile_weights
+from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, profile_weights, standardize
 from kgrec.ranking.modelstore import load_components, read_manifest
 
 Profile = Sequence[tuple[int, float, int]]  # (item id, rating, ts epoch seconds)
@@ -94,9 +94,22 @@ class Recommender:
             return self.components.score_one(items, w, ["popularity"], scales)["popularity"]
         names = [n for n in COMPONENTS if self.params.weights.get(n)]
         terms = self.components.score_one(items, w, names, scales)
+        if self.params.weights.get(SOCIAL):
+            terms[SOCIAL] = self.social_term(getattr(profile, "network", None) or {})
         if parts is not None:
             parts.update(terms)
         return blend(terms, self.params.weights)
+
+    def social_term(self, network: dict[int, int]) -> np.ndarray:
+        """The standardised social term: how many of the user's network liked each item (``network``: item id
+        -> people, read with the profile)."""
+        counts = np.zeros(len(self.item_ids), dtype=np.float32)
+        if network:
+            ids = np.fromiter(network, dtype=np.int64, count=len(network))
+            pos = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
+            known = self.item_ids[pos] == ids
+            counts[pos[known]] = np.fromiter(network.values(), dtype=np.float32, count=len(network))[known]
+        return standardize(counts)
 
     def content_scores(self, profile: Profile) -> np.ndarray:
         """The knowledge-graph attribute term alone, standardised over the catalogue (z-scores): how well
