@@ -160,4 +160,11 @@ def test_tuning_finds_the_informative_component() -> None:
     objective = lambda s: float((s.argmax(1) == target).mean())  # noqa: E731
     weights, best = tune_weights(parts, objective, fixed={"ease": 1.0})
     assert weights["ease"] == 1.0 and weights["kge"] >= 1.0
-    assert best >= objective(blend(parts, {"ease": 1.0}))
+    assert best == objective(blend(parts, weights))  # the score it reports is that of the weights it returns
+    # as good as trying every pair of grid values for the two free weights, and far above where it started
+    grid = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+    exhaustive = max(objective(blend(parts, {"ease": 1.0, "kge": a, "kgattr": b})) for a in grid for b in grid)
+    assert best == exhaustive and best > objective(blend(parts, {"ease": 1.0})) + 0.3
+    # an ablated term stays out whatever it would add
+    ablated, _ = tune_weights(parts, objective, fixed={"ease": 1.0, "kge": 0.0})
+    assert ablated["kge"] == 0.0
