@@ -8,6 +8,7 @@ import threading
 import urllib.request
 
 from kgrec.config import Settings
+from kgrec.examples import KINDS as EXAMPLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retrain", action="store_true", help="train a new version even if one is active")
     p.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (default 8000)")
     p.add_argument("--no-serve", action="store_true", help="stop after the example instead of serving")
+    p.add_argument("--catalogue", choices=("movies", *EXAMPLES), default="movies",
+                   help="movies (the MovieLens data folder) or a generated example catalogue: products (a shop: "
+                        "views, carts, purchases, returns, follows) or music (plays with counts, skips, friends)")
+    p.add_argument("--replace", action="store_true",
+                   help="wipe a graph that holds another catalogue first (the graph keeps one catalogue)")
     p.set_defaults(handler=run_demo)
 
 
@@ -27,13 +33,14 @@ def run_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from kgrec.cli import CommandError
+    from kgrec.graph import cypher
     from kgrec.graph.connection import Graph
     from kgrec.graph.embedded import LocalServer
     from kgrec.graph.schema import apply_schema
 
     settings = Settings.from_env()
     source = Path(args.source).expanduser() if args.source else settings.data_dir
-    if not (source / "ml-latest-small" / "ratings.csv").exists():
+    if args.catalogue == "movies" and not (source / "ml-latest-small" / "ratings.csv").exists():
         raise CommandError(f"no MovieLens data in {source}: set KGREC_DATA_DIR (or --source) to a folder laid out "
                            "like ../shared/data, or download the originals with "
                            "`kgrec data fetch movielens --dest DIR`.")
@@ -46,10 +53,21 @@ def run_demo(args: argparse.Namespace) -> int:
         status = {"bolt_uri": settings.neo4j_uri, "browser_url": None}
 
     with Graph.connect(settings) as graph:
+        held = graph.read("catalogue/read")
+        if held and held[0]["name"] != args.catalogue or not held and args.catalogue != "movies" \
+                and graph.read("catalogue/has_items"):
+            if not args.replace:
+                raise CommandError(f"the graph holds the {held[0]['name'] if held else 'movies'!r} catalogue; "
+                                   f"rerun with --replace to wipe it and load {args.catalogue!r}")
+            step("wiping the graph (--replace)")
+            graph.run_statements([cypher.load("wipe")])
         step("applying the schema")
         apply_schema(graph)
-        step(f"ingesting {source} (idempotent: a re-run writes only what changed)")
-        _ingest(graph, settings, source)
+        if args.catalogue == "movies":
+            step(f"ingesting {source} (idempotent: a re-run writes only what changed)")
+            _ingest(graph, settings, source)
+        else:
+            _ingest_example(graph, settings, args.catalogue)
         active = graph.read("models/active_version")
         if active and not args.retrain:
             step(f"model version {active[0]['id']} is active (use --retrain to train a new one)")
@@ -76,6 +94,24 @@ def _ingest(graph, settings: Settings, source) -> None:
 
     with Rejects(settings.rejects_dir / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.csv") as rejects:
         report = ingest_plan(graph, build_plan(source, rejects), settings, rejects)
+    print(format_report(report), file=sys.stderr)
+
+
+def _ingest_example(graph, settings: Settings, kind: str) -> None:
+    import time
+
+    from kgrec.catalogue.schema import load
+    from kgrec.examples import generate
+    from kgrec.ingest.csv_source import build_csv_plan
+    from kgrec.ingest.rejects import Rejects
+    from kgrec.ingest.run import format_report, ingest_plan
+
+    folder = settings.home / "examples" / kind
+    step(f"generating the {kind} example catalogue into {folder} (kgrec.examples: planted structure)")
+    files = generate(kind, folder)
+    step(f"ingesting it with the {kind} schema (kgrec ingest csv --catalogue {kind})")
+    with Rejects(settings.rejects_dir / f"demo-{kind}-{time.strftime('%Y%m%d-%H%M%S')}.csv") as rejects:
+        report = ingest_plan(graph, build_csv_plan(graph, rejects, catalogue=load(kind), **files), settings, rejects)
     print(format_report(report), file=sys.stderr)
 
 
