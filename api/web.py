@@ -318,8 +318,20 @@ def metrics_table(metrics: dict[str, Any]) -> dict[str, Any]:
             if isinstance(value, (int, float)) and name not in columns:
                 columns.append(name)
     rows = [(name, [values.get(c) for c in columns]) for name, values in models.items() if isinstance(values, dict)]
-    return {"columns": columns, "rows": rows, "comparison": metrics.get("comparison") or {},
-            "split": metrics.get("split") or {}}
+    return {"columns": columns, "rows": rows,
+            "comparison": [(k.replace("_", " "), readable(v)) for k, v in (metrics.get("comparison") or {}).items()],
+            "split": [(k.replace("_", " "), readable(v)) for k, v in (metrics.get("split") or {}).items()]}
+
+
+def readable(value: Any) -> str:
+    """A metric value as text: numbers to 4 significant digits, maps as "name value" pairs."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {readable(v)}" for k, v in value.items())
+    return str(value)
 
 
 # -- helpers and errors ------------------------------------------------------------------------------
