@@ -16,6 +16,7 @@ from kgrec.api.app import create_app
 from kgrec.config import Settings
 from kgrec.explain.paths import path_exists
 from kgrec.graph.connection import Graph
+from kgrec.privacy.tombstones import reregister
 from synthetic import movie_id
 
 
@@ -189,12 +190,14 @@ def test_cached_documents_are_served_until_something_changes(client: FlaskClient
     misses = stats()["misses"]
     assert client.get("/users/2/recommendations?k=5").get_json() == first  # recomputed, same graph content
     assert stats()["misses"] == misses + 1
-    # another API process erases a user and a new one comes with the same id: this one's cached document of
-    # the erased user is not served again
+    # another API process erases a user and the operator re-registers the id as a new user (the API never
+    # recreates an erased id by itself): this one's cached document of the erased user is not served again
     other = create_app(api_settings).test_client()
     assert client.post("/users/900003/interactions", json={"item": movie_id(1, 1), "rating": 5}).status_code == 201
     erased = client.get("/users/900003/recommendations?k=5").get_json()
     assert other.delete("/users/900003").status_code == 200
+    assert other.post("/users/900003/interactions", json={"item": movie_id(3, 1), "rating": 5}).status_code == 404
+    assert reregister(graph, api_settings, 900003)
     assert other.post("/users/900003/interactions", json={"item": movie_id(3, 1), "rating": 5}).status_code == 201
     assert client.get("/users/900003/recommendations?k=5").get_json() != erased
     uncached = create_app(replace(api_settings, cache_seconds=0)).test_client()
