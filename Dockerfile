@@ -12,7 +12,7 @@ COPY explain explain
 COPY refresh refresh
 COPY api api
 COPY cypher cypher
-COPY catalogue catalogue
+COPY catalogues catalogues
 COPY privacy privacy
 # a regular (not editable) install: the Cypher files, schemas and pom are package data; state in KGREC_HOME
 RUN pip install --no-cache-dir --constraint constraints.txt .
