@@ -59,11 +59,14 @@ class LightGCNModel:
     base_emb: np.ndarray | None = None
 
     def fold_in(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """A user vector from the items they rated: the (weighted) mean of those items' embeddings."""
+        """A user vector from the items they rated: the (weighted) mean of those items' embeddings; a
+        negative weight (a skip, a return) pulls the vector away from that item."""
         if len(profile_items) == 0:
             return np.zeros(self.item_emb.shape[1], dtype=np.float32)
         rows = self.item_emb[profile_items]
-        return (rows.mean(0) if weights is None else weights @ rows / max(weights.sum(), 1e-9)).astype(np.float32)
+        if weights is None:
+            return rows.mean(0).astype(np.float32)
+        return (weights @ rows / max(float(np.abs(weights).sum()), 1e-9)).astype(np.float32)
 
     def score(self, history: sp.csr_matrix) -> np.ndarray:
         """Scores for each history row (fold-in of the row's items)."""
