@@ -109,8 +109,9 @@ def ingest_sources(graph: Graph, settings: Settings, sources: list[Source], prog
         counts[f"{source.kind}:{source.path}"] = {"written": written, "skipped": dict(report.skipped),
                                                   "rejects": report.reject_total,
                                                   "rejects_file": str(rejects_file) if report.reject_total else None}
+        skipped = ", ".join(f"{n} skipped: {reason}" for reason, n in sorted(report.skipped.items()))
         _log(f"ingested {source.kind}:{source.path}: {sum(written.values())} rows written, "
-             f"{report.reject_total} rejected")
+             f"{report.reject_total} rejected" + (f", {skipped}" if skipped else ""))
     return counts
 
 
