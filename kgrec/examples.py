@@ -8,8 +8,11 @@ Planted structure, the same for both kinds:
 * each user loves one group (sometimes two): most of their positive interactions (purchases, carts,
   plays with counts) are items of that group, made by one or two favourite makers; a few are random;
 * negative interactions (returns / skips) fall on items of other groups; weak ones (views) anywhere;
-* social edges (music: friendships, products: follows) mostly join users of the same group, so what your
-  network likes carries signal;
+* social edges (music: friendships, products: follows) mostly join users of the same group, and most users
+  share the favourite makers of someone in their network, so what your network likes says more than the
+  group alone;
+* word of mouth: at the end of their history users pick up a few items that people in their network liked
+  (any group), so a temporal split's held-out items are partly what the network liked;
 * timestamps increase through each user's history, so a temporal split holds out each user's latest.
 """
 from __future__ import annotations
@@ -40,11 +43,12 @@ def generate(kind: str, dest: Path, size: ExampleSize = ExampleSize()) -> dict[s
     rng = np.random.default_rng(size.seed)
     dest.mkdir(parents=True, exist_ok=True)
     group_of = rng.integers(0, size.groups, size.items)
-    makers_per_group = 3
+    makers_per_group = 6
     maker_of = group_of * makers_per_group + rng.integers(0, makers_per_group, size.items)
     items = _items(kind, rng, group_of, maker_of, size)
-    users = _users(kind, rng, group_of, maker_of, size)
-    social = _social(rng, users["group"], size, kind)
+    user_group = rng.integers(0, size.groups, size.users)
+    social = _social(rng, user_group, size, kind)
+    users = _users(kind, rng, group_of, maker_of, size, user_group, social)
     paths = {"items": dest / "items.csv", "interactions": dest / "interactions.csv", "social": dest / "social.csv"}
     _write(paths["items"], items)
     _write(paths["interactions"], users["rows"])
@@ -79,16 +83,30 @@ def _items(kind: str, rng: np.random.Generator, group_of: np.ndarray, maker_of: 
     return rows
 
 
-def _users(kind: str, rng: np.random.Generator, group_of: np.ndarray, maker_of: np.ndarray,
-           size: ExampleSize) -> dict[str, object]:
+def _users(kind: str, rng: np.random.Generator, group_of: np.ndarray, maker_of: np.ndarray, size: ExampleSize,
+           user_group: np.ndarray, social: list[dict[str, object]]) -> dict[str, object]:
     by_group = [np.flatnonzero(group_of == g) for g in range(size.groups)]
     rows: list[dict[str, object]] = []
-    user_group = rng.integers(0, size.groups, size.users)
     start = 1_700_000_000
+    network: dict[int, list[int]] = {}
+    for edge in social:
+        a, b = int(edge["user"]) - 1, int(edge["other"]) - 1  # type: ignore[call-overload]
+        network.setdefault(a, []).append(b)
+        network.setdefault(b, []).append(a)
+    chosen: dict[int, np.ndarray] = {}
+    last: dict[int, int] = {}
+    taken: dict[int, set[int]] = {}
+    positives: dict[int, set[int]] = {}
     for u in range(size.users):
         g = int(user_group[u])
         pool = by_group[g]
-        makers = rng.choice(np.unique(maker_of[pool]), size=min(2, len(np.unique(maker_of[pool]))), replace=False)
+        own = np.unique(maker_of[pool])
+        makers = rng.choice(own, size=min(2, len(own)), replace=False)
+        # most users take on the favourite makers of someone they follow or befriend (in their group)
+        peers = [p for p in network.get(u, []) if p in chosen and user_group[p] == g]
+        if peers and rng.random() < 0.75:
+            makers = chosen[peers[int(rng.integers(0, len(peers)))]]
+        chosen[u] = makers
         favourite = pool[np.isin(maker_of[pool], makers)]
         n = max(8, int(rng.poisson(size.per_user)))
         seen: set[int] = set()
@@ -117,7 +135,20 @@ def _users(kind: str, rng: np.random.Generator, group_of: np.ndarray, maker_of: 
                 continue
             seen.add(i)
             rows.append(_positive(kind, rng, u, i, ts) if positive else _weak(kind, u, i, ts))
-    return {"rows": rows, "group": user_group}
+            if positive:
+                positives.setdefault(u, set()).add(i)
+        last[u], taken[u] = ts, seen
+    # word of mouth: later on, users pick up what someone in their network liked (any group)
+    for u in range(size.users):
+        peers = network.get(u, [])
+        liked = sorted(set().union(*(positives.get(p, set()) for p in peers))) if peers else []
+        ts = last[u]
+        for i in (rng.permutation(liked)[:int(rng.integers(2, 6))] if liked else []):
+            if int(i) in taken[u]:
+                continue
+            ts += int(rng.integers(600, 86400 * 3))
+            rows.append(_positive(kind, rng, u, int(i), ts))
+    return {"rows": rows}
 
 
 def _positive(kind: str, rng: np.random.Generator, u: int, i: int, ts: int) -> dict[str, object]:
