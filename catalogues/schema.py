@@ -78,7 +78,7 @@ class Signals:
 @dataclass(frozen=True)
 class Social:
     name_people: bool = False    # may an explanation name the other users (off: counts only)
-    phrase: str = "{n} of the people you follow like {item}"
+    phrase: str = "{item} is liked by {people} in your network"  # {people}: "1 person" / "3 people"; {n}: 3
 
 
 #: the links every catalogue has, whatever its file says: tags users wrote, entities found in the item's
@@ -247,6 +247,7 @@ def parse(text: str, where: str = "<schema>") -> Catalogue:
     social_t = r.table("social", required=False)
     social = Social(name_people=r.get(social_t, "social.name_people", bool, False),
                     phrase=r.get(social_t, "social.phrase", str, Social.phrase))
+    _check_phrase(r, social.phrase, "social.phrase", {"n", "people", "item"})
     r.unknown(social_t, "social", {"name_people", "phrase"})
     r.unknown(item, "item", {"labels", "properties", "text", "title_article_suffix", "category"})
     properties = tuple(r.get(item, "item.properties", list, []))

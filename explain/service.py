@@ -118,7 +118,8 @@ class RecommendationService:
 
                 path = Path(rows[0].get("path") or self.settings.models_dir / version)
                 catalogue = active_catalogue(self.graph)
-                model, index = Recommender.load(path), SharedIndex.load(path, self.graph, catalogue)
+                model = Recommender.load(path)
+                index = SharedIndex.load(path, self.graph, catalogue, self.settings.explain_min_tag_users)
                 model.catalogue = catalogue  # the schema it serves with travels with it
                 # both at once: no request sees the new model with the old index; a request explains with the
                 # index of the model it scored with (model.shared_index), whatever is swapped in meanwhile
@@ -317,7 +318,7 @@ class RecommendationService:
                 people = profile.network.get(item, 0)
                 if people and model.params.weights.get(SOCIAL):  # social proof, as a count: nobody is named
                     entry["social"] = {"people": people, "text": model.catalogue.social.phrase.format(
-                        n=people, item=entry["title"])}
+                        n=people, people="1 person" if people == 1 else f"{people} people", item=entry["title"])}
             out.append(entry)
         return {"user": user, "model_version": getattr(model, "version", self._model_version), "items": out}
 
@@ -347,11 +348,13 @@ class RecommendationService:
                                        contributions, found)
         new_liked = [i for i, p in zip(likes.liked, index.positions(likes.liked)) if p < 0]
         if unknown:
-            walked, _ = fetch_candidates(self.graph, user, unknown, likes, model.catalogue, per_kind=max(3, paths))
+            walked, _ = fetch_candidates(self.graph, user, unknown, likes, model.catalogue, per_kind=max(3, paths),
+                                         min_tag_users=index.min_tag_users)
             _merge(fetched, walked)
         if new_liked and len(unknown) < len(items):
             walked, _ = fetch_candidates(self.graph, user, [i for i in items if i not in unknown],
-                                         Likes(new_liked, []), model.catalogue, per_kind=max(3, paths))
+                                         Likes(new_liked, []), model.catalogue, per_kind=max(3, paths),
+                                         min_tag_users=index.min_tag_users)
             _merge(fetched, walked)
         explained = select(fetched, [i for i in items if i in titles], paths, contributions, model.catalogue)
         # what the graph could not explain after all (changed since training) goes last
