@@ -5,6 +5,7 @@ cached. Once ``erase_user`` returns, no explanation can rest on the user's data.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ class Erasure:
     mentions_removed: int = 0
     model_versions: dict[str, int] = field(default_factory=dict)  # version -> interactions removed
     rejects_rows: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +41,7 @@ def erase_user(graph: Graph, settings: Settings, user: int, *, require_node: boo
     from kgrec.privacy.mentions import recompute_mentions
     from kgrec.privacy.models import purge_models
 
+    clock = _Clock()
     rows = graph.read("privacy/footprint", user=user)
     if not rows and require_node:
         return None
@@ -55,19 +58,34 @@ def erase_user(graph: Graph, settings: Settings, user: int, *, require_node: boo
     if names:
         graph.write("privacy/orphan_tags", names=names)
     result.tags_removed = len(untagged)
+    clock.lap(result, "graph")
     if result.in_graph:
         result.co_liked = asdict(rebuild_co_liked(graph, settings))
+    clock.lap(result, "co_liked")
     gone = {(r["item"], r["name"]) for r in untagged}
     texts: dict[int, list[str]] = {}
     for item, tag in tagged:
         if (item, tag_name(tag)) in gone:
             texts.setdefault(item, []).append(tag)
     result.mentions_removed = recompute_mentions(graph, settings, texts)
+    clock.lap(result, "mentions")
     result.model_versions = purge_models(graph, settings, user)
+    clock.lap(result, "models")
     result.rejects_rows = scrub_all_rejects(settings, user)
     # derived data changed after the first bump: documents cached in between must not be served either
     graph.write("ingest/bump_revision")
+    clock.lap(result, "rejects and revision")
     return result
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, result: Erasure, phase: str) -> None:
+        now = time.perf_counter()
+        result.seconds[phase] = round(now - self.last, 3)
+        self.last = now
 
 
 def scrub_all_rejects(settings: Settings, user: int) -> int:
