@@ -24,8 +24,9 @@ from kgrec.config import Settings
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/ui/static")
 
-#: how many sample users the start page offers, and category values the filter lists
-SAMPLE_USERS, CATEGORY_VALUES = 8, 100
+#: how many sample users the start page offers, category values the filter lists, and names an item's
+#: fact (e.g. its tags) lists before "and N more"
+SAMPLE_USERS, CATEGORY_VALUES, FACT_ITEMS = 8, 100, 15
 #: what the page assumes until the API describes its catalogue (GET /catalogue): MovieLens-style ratings
 DEFAULT_CATALOGUE: dict[str, Any] = {
     "name": "movies",
@@ -119,6 +120,10 @@ class Catalogue:
     @property
     def negative_events(self) -> list[str]:
         return [e["name"] for e in self.events if e.get("negative")]
+
+    @property
+    def has_not_for_me(self) -> bool:
+        return bool(self.negative_events or self.rating)
 
     def not_for_me(self) -> dict[str, Any]:
         """The interaction that says "not for me": a negative event when the catalogue has one, else the
@@ -262,14 +267,20 @@ def shared_sentence(path: dict[str, Any]) -> str:
 
 
 def item_facts(item: dict[str, Any]) -> list[tuple[str, str]]:
-    """An item's attributes as (name, text) pairs, whatever the catalogue."""
+    """An item's attributes as (name, text) pairs, whatever the catalogue: nested maps (``properties``,
+    ``attributes``) are opened one level, lists of nodes are their names (a long list is cut)."""
     facts = []
     for name, value in item.items():
-        if name in ("id", "title") or value in (None, [], ""):
+        if name in ("id", "title"):
             continue
-        if isinstance(value, list):
-            value = ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
-        facts.append((name.replace("_", " "), str(value)))
+        for key, inner in (value.items() if isinstance(value, dict) else [(name, value)]):
+            if inner in (None, [], ""):
+                continue
+            if isinstance(inner, list):
+                names = [str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in inner]
+                inner = ", ".join(names[:FACT_ITEMS]) + (f" and {len(names) - FACT_ITEMS} more"
+                                                         if len(names) > FACT_ITEMS else "")
+            facts.append((key.replace("_", " "), str(inner)))
     return facts
 
 

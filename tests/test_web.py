@@ -239,15 +239,25 @@ def test_the_item_page_shows_similar_items_with_shared_nodes(page: object, site:
     shared = page.locator("#similar svg.path title").all_text_contents()
     assert shared and all("Genre" in s or "Person" in s for s in shared), shared
     assert page.locator("#why-title").is_visible()  # why this user might like it, with its paths
+    facts = dict(zip(page.locator("dl.facts dt").all_text_contents(), page.locator("dl.facts dd").all_text_contents()))
+    assert facts["genre"] in GENRES and facts["director"].startswith("Director "), facts  # names, not raw maps
 
 
-def test_the_status_page(page: object, site: Site, trained_graph: TrainedGraph) -> None:
+def test_the_status_page(page: object, site: Site, trained_graph: TrainedGraph, graph: Graph) -> None:
     page.goto(f"{site.url}/ui/status")
     assert trained_graph.version in page.locator(".version").all_text_contents()
     assert page.locator("table.metrics tbody tr").count() >= 2  # the held-out metrics of the version's models
     counts = dict(zip(page.locator(".counts th").all_text_contents(), page.locator(".counts td").all_text_contents()))
     assert int(counts["Item"]) == len(GENRES) * PER_GENRE + 1 and int(counts["RATED"]) > 0
     assert "No refresh has run yet" in page.locator("main").text_content()
+    # a refresh run that kept the active version: the page shows its outcome and why
+    graph.write("refresh/start_run", id="web-test-run", started="2026-01-02T03:04:05+00:00", host="here", pid=1,
+                full=False)
+    graph.write("refresh/finish_run", id="web-test-run", finished="2026-01-02T03:09:05+00:00", status="kept",
+                counts="{}", metrics="{}", version=None, reason="candidate NDCG@10 0.1 is worse")
+    page.reload()
+    assert page.locator(".badge.status-kept").text_content() == "kept"
+    assert "candidate NDCG@10 0.1 is worse" in page.locator("main").text_content()
 
 
 def test_neo4j_down_shows_a_clear_message(page: object, trained_graph: TrainedGraph) -> None:
