@@ -15,6 +15,7 @@ from typing import Any
 
 from kgrec.catalogue import signals
 from kgrec.catalogue.schema import Catalogue
+from kgrec.explain import trust
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import tag_name
 
@@ -57,10 +58,15 @@ class Explanation:
     weight: float
     contribution: float | None = None
     shared_degree: int | None = None
+    #: the cited item's share of the evidence the served model scored the item with (explain/trust.py shares)
+    contribution_share: float | None = None
+    #: the main reason: the first explanation, when removing its item would lower the score (share > 0)
+    main: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out = {"text": self.text, "kind": self.kind, "path": self.path, "liked_item": self.liked_item,
-               "weight": round(self.weight, 4)}
+               "weight": round(self.weight, 4), "main": self.main,
+               "contribution_share": None if self.contribution_share is None else round(self.contribution_share, 4)}
         if self.shared_degree is not None:
             out["shared_degree"] = self.shared_degree
         if self.contribution is not None:
@@ -81,6 +87,8 @@ class Candidate:
     #: cypher/explain/fetch_paths.cypher needs to MATCH the path ({item, via, liked, label, key, value})
     kind: str | None = None
     spec: dict[str, Any] | None = None
+    #: found in memory: a person billed after the salient cut on either side (a fetched path shows it itself)
+    minor: bool = False
 
 
 def primary_label(labels: Sequence[str], catalogue: Catalogue) -> str:
@@ -150,7 +158,11 @@ class Likes:
         return cls([p[0] for p in ranked], list(tags))
 
     @classmethod
-    def read(cls, graph: Graph, user: int, catalogue: Catalogue) -> "Likes":
+    def read(cls, graph: Graph, user: int, catalogue: Catalogue | None = None) -> "Likes":
+        """``catalogue``: the graph's own when not given."""
+        from kgrec.catalogue.store import active
+
+        catalogue = catalogue or active(graph)
         rows = graph.read("explain/user_likes", user=user, interaction=catalogue.signals.relationship)
         if not rows:
             return cls([], [])
@@ -161,6 +173,11 @@ class Likes:
 
 def _path_params(catalogue: Catalogue) -> dict[str, Any]:
     return {"interaction": catalogue.signals.relationship, "attribute_types": catalogue.attribute_types}
+
+
+def _junk_params(min_tag_users: int) -> dict[str, Any]:
+    """What the graph walk must not explain through (explain/trust.py)."""
+    return {"min_tag_users": min_tag_users, "junk_entities": list(trust.JUNK_ENTITY_LABELS)}
 
 
 def _candidates(rows: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict[int, list[Candidate]]:
@@ -179,12 +196,14 @@ def _candidates(rows: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict
 
 
 def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes, catalogue: Catalogue,
-                     per_kind: int = 3) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
+                     per_kind: int = 3, min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS
+                     ) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """Candidate paths for every item, found by walking the graph from ``likes``, and the items' titles,
-    in one round trip (UNWIND)."""
+    in one round trip (UNWIND). Junk shared nodes (explain/trust.py) are not walked through."""
     tags = [{"name": tag_name(t), "raw": t} for t in likes.tags]
     rows = graph.read_plain("explain/paths", user=user, items=list(items), liked=likes.liked, tags=tags,
-                            per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN, **_path_params(catalogue))
+                            per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN, **_path_params(catalogue),
+                            **_junk_params(min_tag_users))
     return _candidates(rows, catalogue), {row["item"]: row["title"] for row in rows}
 
 
@@ -247,12 +266,15 @@ def _article(word: str) -> str:
 def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int, catalogue: Catalogue,
          contributions: Mapping[int, Mapping[int, float]] | None = None,
          recency_half_life_days: float = 365.0) -> dict[int, list[tuple[Candidate, str, float, float | None]]]:
-    """Choose ``paths`` candidates per item, in the ranking's ``order``: (candidate, kind, weight,
-    the liked item's model contribution).
+    """Choose ``paths`` candidates per item, in the ranking's ``order``: (candidate, kind, weight, the cited
+    item's contribution share; None where the model has no contributions for the item).
 
-    Weight = specificity of the shared node x the liked item's rating x recency x (model contribution
-    where known); across the top-k list, kinds and liked items already used are discounted so the
-    explanations stay varied. Works on fetched paths and on in-memory candidates alike.
+    Only trusted candidates (explain/trust.py: no minor role where something salient is shared, each fact
+    through its most structural relationship) are chosen, one path per fact. Those whose cited item would
+    not lower the score if removed (share <= 0) are used only when nothing better is left; the chosen ones
+    come ordered by share. Weight = how telling the kind of link is x the shared node's specificity x the
+    liked item's rating x recency x (1 + 10 x share); across the top-k list, kinds and liked items already
+    used are discounted so the explanations stay varied. Works on fetched paths and in-memory candidates.
     """
     contributions = contributions or {}
     positive = catalogue.signals.positive
@@ -261,43 +283,50 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
     used_liked: Counter[int] = Counter()
     chosen: dict[int, list[tuple[Candidate, str, float, float | None]]] = {}
     for item in order:
-        scored = []
-        contrib = contributions.get(item, {})
-        for c in candidates.get(item, ()):
+        contrib = contributions.get(item)
+        share_of = trust.shares(contrib) if contrib is not None else None
+        faithful, unfaithful = [], []
+        for c in trust.trusted(candidates.get(item, ()), catalogue):
             kind = kind_of(c, catalogue)
             rating_factor = strength(c.rating, positive)
             age_days = max(0.0, (newest - (c.ts or newest)) / 86400.0)
             recency = 0.5 + 0.5 * math.pow(0.5, age_days / recency_half_life_days)
-            share = contrib.get(c.liked_id) if c.liked_id is not None else None
-            model = 1.0 + max(share or 0.0, 0.0) * 10.0 if share is not None else 1.0
-            scored.append((kind_prior(catalogue, kind) * specificity(c) * rating_factor * recency * model, kind, c,
-                           share))
+            # an item outside the model's profile (a tagged, unrated one; one added after training) adds nothing
+            share = None if share_of is None else share_of.get(c.liked_id, 0.0) if c.liked_id is not None else 0.0
+            model = 1.0 + max(share or 0.0, 0.0) * 10.0
+            entry = (kind_prior(catalogue, kind) * specificity(c) * rating_factor * recency * model, kind, c, share)
+            (faithful if share is None or share > 0 else unfaithful).append(entry)
         picked: list[tuple[Candidate, str, float, float | None]] = []
         seen_paths: set[tuple] = set()
+        seen_facts: set[str] = set()
         local_kinds: Counter[str] = Counter()
         local_liked: Counter[int] = Counter()
-        while len(picked) < paths and scored:
-            def adjusted(entry: tuple) -> float:
-                weight, kind, c, _ = entry
-                repeats = used_kinds[kind] * 0.25 + local_kinds[kind] + local_liked[c.liked_id] * 0.5 \
-                    + used_liked[c.liked_id] * 0.25
-                return weight * DIVERSITY_PENALTY ** repeats
 
-            best = max(scored, key=adjusted)
-            scored.remove(best)
-            weight, kind, c, share = best
-            key = _path_key(c)
-            if key in seen_paths:
-                continue
-            seen_paths.add(key)
-            local_kinds[kind] += 1
-            local_liked[c.liked_id] += 1
-            picked.append((c, kind, adjusted(best), share))
+        def adjusted(entry: tuple) -> float:
+            weight, kind, c, _ = entry
+            repeats = used_kinds[kind] * 0.25 + local_kinds[kind] + local_liked[c.liked_id] * 0.5 \
+                + used_liked[c.liked_id] * 0.25
+            return weight * DIVERSITY_PENALTY ** repeats
+
+        for scored in (faithful, unfaithful):
+            while len(picked) < paths and scored:
+                best = max(scored, key=adjusted)
+                scored.remove(best)
+                weight, kind, c, share = best
+                key, fact = _path_key(c), trust.fact_of(c)
+                if key in seen_paths or fact in seen_facts:
+                    continue
+                seen_paths.add(key)
+                if fact is not None:
+                    seen_facts.add(fact)
+                local_kinds[kind] += 1
+                local_liked[c.liked_id] += 1
+                picked.append((c, kind, adjusted(best), share))
         for c, kind, _, _ in picked:
             used_kinds[kind] += 1
             if c.liked_id is not None:
                 used_liked[c.liked_id] += 1
-        chosen[item] = picked
+        chosen[item] = trust.ordered(picked, 3)
     return chosen
 
 
@@ -313,11 +342,14 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
     """The top ``paths`` explanations per item (see ``rank``), rendered from their literal paths.
     ``catalogue``: the default catalogue when not given."""
     catalogue = catalogue or default_catalogue()
+    contributions = contributions or {}
     return {item: [Explanation(kind=kind, text=render(c, kind, catalogue), path=candidate_path(c, catalogue),
                                liked_item=c.liked_id,
                                shared=node_ref(c.nodes[2], catalogue) if len(c.nodes) == 4 else None, weight=weight,
-                               contribution=share, shared_degree=c.degree if len(c.nodes) == 4 else None)
-                   for c, kind, weight, share in picked]
+                               contribution=contributions.get(item, {}).get(c.liked_id) if share is not None else None,
+                               shared_degree=c.degree if len(c.nodes) == 4 else None,
+                               contribution_share=share, main=n == 0 and share is not None and share > 0)
+                   for n, (c, kind, weight, share) in enumerate(picked)]
             for item, picked in rank(candidates, order, paths, catalogue, contributions).items()}
 
 
@@ -338,7 +370,8 @@ def strength(value: float | None, positive: float) -> float:
 def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3,
                   contributions: Mapping[int, Mapping[int, float]] | None = None,
                   titles: dict[int, str] | None = None, likes: Likes | None = None,
-                  catalogue: Catalogue | None = None) -> dict[int, list[Explanation]]:
+                  catalogue: Catalogue | None = None,
+                  min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS) -> dict[int, list[Explanation]]:
     """The top ``paths`` explanations for each item (in the order given), found by walking the graph in
     one round trip (plus one to read the user's likes unless ``likes`` is given). Items missing from the
     graph are left out; pass ``titles`` to receive the items' titles. Serving uses the in-memory
@@ -347,7 +380,8 @@ def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3,
 
     catalogue = catalogue or active(graph)
     likes = likes if likes is not None else Likes.read(graph, user, catalogue)
-    candidates, found = fetch_candidates(graph, user, items, likes, catalogue, per_kind=max(3, paths))
+    candidates, found = fetch_candidates(graph, user, items, likes, catalogue, per_kind=max(3, paths),
+                                         min_tag_users=min_tag_users)
     if titles is not None:
         titles.update(found)
     return select(candidates, [i for i in items if i in found], paths, contributions, catalogue)

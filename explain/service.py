@@ -24,6 +24,7 @@ from kgrec.catalogue.schema import Catalogue
 from kgrec.catalogue.store import active as active_catalogue
 from kgrec.config import Settings
 from kgrec.explain.cache import ResponseCache
+from kgrec.explain.fidelity import credited
 from kgrec.explain.paths import Candidate, Explanation, Likes, display_title, fetch_candidates, select
 from kgrec.explain.shared import SharedIndex, fetch_chosen
 from kgrec.graph import cypher
@@ -356,6 +357,8 @@ class RecommendationService:
                                          Likes(new_liked, []), model.catalogue, per_kind=max(3, paths),
                                          min_tag_users=index.min_tag_users)
             _merge(fetched, walked)
+        # what each shown path's liked item is credited with: its exact leave-one-out score drop
+        contributions = credited(model, profile, contributions, fetched)
         explained = select(fetched, [i for i in items if i in titles], paths, contributions, model.catalogue)
         # what the graph could not explain after all (changed since training) goes last
         items = [i for i in items if explained.get(i)] + [i for i in items if not explained.get(i)]

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from kgrec.catalogue.schema import Catalogue
+from kgrec.explain import trust
 from kgrec.explain.paths import (BROAD_DEGREE, LIKED_SCAN, Candidate, Likes, fetch_paths, kind_of_types, rank,
                                  strength)
 from kgrec.graph.connection import Graph
@@ -42,45 +43,80 @@ class SharedIndex:
     co_liked: dict[int, dict[int, int]] = field(default_factory=dict)
     #: the catalogue schema the model was trained on (kinds of link, node keys, signal strengths)
     catalogue: Catalogue | None = None
+    #: per attribute column: never explains (explain/trust.py: a date or number entity; with the graph read,
+    #: a tag fewer than ``min_tag_users`` distinct people applied)
+    junk: np.ndarray | None = None
+    #: (item position x n_attrs + attribute) of minor roles: billed after the attribute's salient cut
+    minor: frozenset[int] = frozenset()
+    #: KGREC_EXPLAIN_MIN_TAG_USERS
+    min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS
 
     @classmethod
-    def load(cls, model_dir: Path | str, graph: Graph | None = None,
-             catalogue: Catalogue | None = None) -> "SharedIndex":
-        """From a model directory's item facts, and with ``graph`` the CO_LIKED pairs it holds now."""
+    def load(cls, model_dir: Path | str, graph: Graph | None = None, catalogue: Catalogue | None = None,
+             min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS) -> "SharedIndex":
+        """From a model directory's item facts, and with ``graph`` what it holds now (see with_co_liked)."""
         from kgrec.ranking.dataset import Dataset
 
         data = Dataset.load(Path(model_dir))
         index = cls.build(data.item_ids, data.fact_items, data.fact_attrs, data.fact_relations, data.attr_keys,
-                          data.relations, catalogue)
+                          data.relations, catalogue, min_tag_users)
         return index.with_co_liked(graph) if graph is not None else index
 
     def with_co_liked(self, graph: Graph) -> "SharedIndex":
-        """A copy that knows the graph's CO_LIKED pairs. Read once per model load: a pair added later is
-        missed until the next load, one removed later fails its literal MATCH and is not shown."""
+        """A copy that knows the graph's CO_LIKED pairs, who applied each tag and the minor roles. Read once
+        per model load: a pair added later is missed until the next load, one removed later fails its
+        literal MATCH and is not shown."""
         co_liked: dict[int, dict[int, int]] = {}
         for row in graph.stream("explain/co_liked_pairs"):
             co_liked.setdefault(row["a"], {})[row["b"]] = row["users"]
             co_liked.setdefault(row["b"], {})[row["a"]] = row["users"]
-        return replace(self, co_liked=co_liked)
+        taggers = trust.Taggers.read(graph)
+        junk = self.junk.copy()
+        for n, key in enumerate(self.attr_keys):
+            if key.startswith("Tag:") and taggers.junk(key[4:], self.min_tag_users):
+                junk[n] = True
+        return replace(self, co_liked=co_liked, junk=junk, minor=self._minor_roles(graph))
+
+    def _minor_roles(self, graph: Graph) -> frozenset[int]:
+        cat = self.catalogue
+        ordered = [{"rel": a.relationship, "salient": a.salient} for a in cat.attributes
+                   if a.ordered and a.salient is not None]
+        if not ordered:
+            return frozenset()
+        n_attrs = max(len(self.attr_keys), 1)
+        rows = graph.read_plain("explain/minor_roles", ordered=ordered, attribute_labels=cat.attribute_labels,
+                                id_labels=cat.id_labels)
+        items = self.positions([r["item"] for r in rows])
+        return frozenset(int(pos) * n_attrs + self.attr_lookup[r["attr"]]
+                         for pos, r in zip(items.tolist(), rows) if pos >= 0 and r["attr"] in self.attr_lookup)
 
     @classmethod
     def build(cls, item_ids: np.ndarray, fact_items: np.ndarray, fact_attrs: np.ndarray,
               fact_relations: np.ndarray, attr_keys: Sequence[str], relations: Sequence[str],
-              catalogue: Catalogue | None = None) -> "SharedIndex":
+              catalogue: Catalogue | None = None,
+              min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS) -> "SharedIndex":
+        from kgrec.explain.paths import default_catalogue
+
+        catalogue = catalogue or default_catalogue()
         n_items, n_attrs = len(item_ids), len(attr_keys)
-        # one entry per (item, attribute): a person who both directed and acted keeps one relation here;
-        # the literal MATCH returns every relationship anyway
+        # one entry per (item, attribute), through the most structural relationship the schema ranks: a
+        # person who directed an item and is mentioned in its text is its director here (one fact once)
+        worst = len(catalogue.attributes)
+        rel_rank = np.array([catalogue.rank[catalogue.by_relationship[r].name] if r in catalogue.by_relationship
+                             else worst for r in relations] or [worst], dtype=np.int64)
         cell = fact_items.astype(np.int64) * max(n_attrs, 1) + fact_attrs
-        _, first = np.unique(cell, return_index=True)
+        by_rank = np.lexsort((rel_rank[fact_relations.astype(np.int64)], cell)) if len(cell) else \
+            np.zeros(0, dtype=np.int64)
+        _, at = np.unique(cell[by_rank], return_index=True)
+        first = by_rank[at]
         rows = sparse.csr_matrix((fact_relations[first].astype(np.int32) + 1, (fact_items[first], fact_attrs[first])),
                                  shape=(n_items, n_attrs))
         rows.sort_indices()
         degree = np.bincount(fact_attrs[first], minlength=n_attrs)
-        from kgrec.explain.paths import default_catalogue
-
+        junk = np.array([k.startswith("Entity:") and trust.junk_entity_id(k[7:]) for k in attr_keys], dtype=bool)
         return cls(np.asarray(item_ids), rows, degree, tuple(attr_keys), tuple(relations),
                    {key: n for n, key in enumerate(attr_keys)}, degree.tolist(),
-                   catalogue=catalogue or default_catalogue())
+                   catalogue=catalogue, junk=junk, min_tag_users=min_tag_users)
 
     def positions(self, ids: Sequence[int]) -> np.ndarray:
         """Model index of each id, -1 where the model does not know it (added after training)."""
@@ -120,6 +156,11 @@ class SharedIndex:
             if attr is not None:
                 tag_attrs.setdefault(attr, []).append((int(tagged_item), int(ts or 0), tag))
         keep = per_kind + SPARE
+        n_attrs = max(len(self.attr_keys), 1)
+        # relation values (index + 1) of ordered attributes with a salient cut: where a minor role can be
+        ordered = {n + 1 for n, r in enumerate(self.relations)
+                   if (a := cat.by_relationship.get(r)) is not None and a.ordered and a.salient is not None} \
+            if self.minor else set()
         out: dict[int, list[Candidate]] = {}
         for item, pos in zip(items, self.positions(items)):
             if pos < 0:
@@ -128,7 +169,7 @@ class SharedIndex:
             found: list[Candidate] = []
             lo, hi = self.rows.indptr[pos], self.rows.indptr[pos + 1]
             attrs, rels = self.rows.indices[lo:hi], self.rows.data[lo:hi]
-            groups: dict[str, list[tuple]] = {}  # kind -> (-score, -ts, liked, rating, ts, attr, degree, rels)
+            groups: dict[str, list[tuple]] = {}  # kind -> (minor, -score, -ts, liked, rating, ts, attr, degree, rels)
             if tag_attrs:
                 own = sorted(((-ts, tagged_item, tag, attr) for attr in attrs.tolist()
                               for tagged_item, ts, tag in tag_attrs.get(attr, ()) if tagged_item != item))
@@ -138,8 +179,9 @@ class SharedIndex:
                         spec={"item": item, "via": "your_tag", "liked": tagged_item, "tag": tag,
                               "value": self.attr_keys[attr].split(":", 1)[1]}))
             if by_attr is not None:
-                # only the attributes some liked item has too (most of an item's tags and keywords are not)
-                shared = liked_counts[attrs] > 0
+                # only the attributes some liked item has too (most of an item's tags and keywords are not),
+                # and never junk (explain/trust.py)
+                shared = (liked_counts[attrs] > 0) & ~self.junk[attrs]
                 for attr, rel in zip(attrs[shared].tolist(), rels[shared].tolist()):
                     degree = self.degree_list[attr]
                     a, b = by_attr.indptr[attr], by_attr.indptr[attr + 1]
@@ -154,15 +196,17 @@ class SharedIndex:
                         liked = liked_id_list[w]
                         rating, ts = interactions.get(liked, (None, 0))
                         score = strength(rating, positive) / math.log(2.0 + degree)
+                        minor = (rel in ordered and pos * n_attrs + attr in self.minor) or \
+                            (other in ordered and liked_pos_list[w] * n_attrs + attr in self.minor)
                         groups.setdefault(self._kind(rel, other, attr), []).append(
-                            (-score, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
+                            (minor, -score, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
             for kind, group in groups.items():
-                group.sort(key=lambda entry: entry[:2])
-                for _, _, liked, rating, ts, attr, degree, liked_rel, item_rel in group[:keep]:
+                group.sort(key=lambda entry: entry[:3])  # salient roles, then rarer nodes, then newer
+                for minor, _, _, liked, rating, ts, attr, degree, liked_rel, item_rel in group[:keep]:
                     label, value = self.attr_keys[attr].split(":", 1)
                     # the relationship types too: the fetched path is the one ranked here (a person who
                     # made one item and plays in another is one link on both sides)
-                    found.append(Candidate("shared", [], [], degree, rating, ts, liked, kind=kind,
+                    found.append(Candidate("shared", [], [], degree, rating, ts, liked, kind=kind, minor=minor,
                                            spec={"item": item, "via": "shared", "liked": liked, "label": label,
                                                  "key": cat.key_by_label.get(label, "id"), "value": value,
                                                  "liked_rel": self.relations[liked_rel - 1],

@@ -103,6 +103,11 @@ class Settings:
     colike_top: int = 50
     #: KGREC_MAX_REJECT_RATE: an ingest exits with code 3 when rejected rows exceed this share of rows read
     max_reject_rate: float = 0.01
+    #: KGREC_EXPLAIN_MIN_TAG_USERS: a tag explains only when at least this many distinct users applied it
+    #: (your own tags always may); KGREC_ENTITY_MIN_TAG_USERS: an item MENTIONS an entity its own text does
+    #: not name only when at least this many distinct users' tags name it
+    explain_min_tag_users: int = 2
+    entity_min_tag_users: int = 2
     #: KGREC_SPACY_MODEL: "auto" (en_core_web_sm if installed, else blank), "blank", or a pipeline name/path
     spacy_model: str = "auto"
     #: KGREC_FETCH_BASE_URL: a mirror for `kgrec data fetch` (files at <base>/<host>/<path>); None = publishers
@@ -141,6 +146,8 @@ class Settings:
             colike_min_users=_int(env, "KGREC_COLIKE_MIN_USERS", 5),
             colike_top=_int(env, "KGREC_COLIKE_TOP", 50),
             max_reject_rate=_float(env, "KGREC_MAX_REJECT_RATE", 0.01),
+            explain_min_tag_users=_int(env, "KGREC_EXPLAIN_MIN_TAG_USERS", 2),
+            entity_min_tag_users=_int(env, "KGREC_ENTITY_MIN_TAG_USERS", 2),
             spacy_model=env.get("KGREC_SPACY_MODEL") or "auto",
             fetch_base_url=env.get("KGREC_FETCH_BASE_URL") or None,
             extra={k: v for k, v in env.items() if k.startswith("KGREC_")},

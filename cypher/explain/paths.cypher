@@ -7,6 +7,7 @@
 // $per_kind: candidates kept per item and kind of link (Python ranks them again, with contributions and
 // diversity);
 // $liked: the user's liked item ids, best-rated and newest first (the caller has the profile already);
+// $min_tag_users, $junk_entities: what never explains (explain/trust.py; your own tags always may);
 // $tags: the user's own tags, [{name: the Tag node's folded name, raw: as written on TAGGED}]; $broad: a shared node with more links than this (a genre, a country) is
 // matched from the user's side, against the first $scan liked items.
 // Each candidate: the literal path, its kind of link (via), the degree of the shared node (specificity),
@@ -20,6 +21,13 @@ OPTIONAL CALL (u, item) {
     WHERE size(liked_ids) > 0
     MATCH (item)-[b]-(x)
     WHERE type(b) IN $attribute_types AND NOT x:Item AND NOT x:User
+      // junk never explains (explain/trust.py): a date or number found in text, a tag fewer than
+      // $min_tag_users distinct people applied (the most on one item, or distinct TAGGED users)
+      AND NOT (x:Entity AND x.label IN $junk_entities)
+      AND (NOT x:Tag OR $min_tag_users <= 1
+           OR EXISTS { MATCH (:Item)-[h:HAS_TAG]->(x) WHERE h.count >= $min_tag_users }
+           OR COUNT { MATCH (tu:User)-[tt:TAGGED]->(:Item)-[:HAS_TAG]->(x) WHERE toLower(tt.tag) = x.name
+                      RETURN DISTINCT tu } >= $min_tag_users)
     WITH u, item, b, x, liked_ids, COUNT { (x)--() } AS degree
     CALL (item, x, degree, liked_ids) {
         // a specific node has few items: walk them and keep the ones the user liked
