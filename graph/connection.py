@@ -41,6 +41,10 @@ class Graph:
         self.driver = driver
         self.database = database
         self.max_retry_time = max_retry_time
+        # one bookmark manager for every session of this Graph (the process's one, in the API): on a cluster
+        # or Aura (neo4j:// URIs route reads to readers) a read waits for the writes this process made
+        # before it, so a rating just posted is in the next recommendation's profile
+        self.bookmarks = neo4j.GraphDatabase.bookmark_manager()
 
     @classmethod
     def connect(cls, settings: Settings | None = None, verify: bool = True, fail_fast: bool = False) -> "Graph":
@@ -77,6 +81,7 @@ class Graph:
 
     def session(self, **kwargs: Any) -> neo4j.Session:
         kwargs.setdefault("max_transaction_retry_time", self.max_retry_time)
+        kwargs.setdefault("bookmark_manager", self.bookmarks)
         return self.driver.session(database=self.database, **kwargs)
 
     # -- named queries -------------------------------------------------------------------------
