@@ -3,6 +3,7 @@ serving caches (through the graph revision), the ingest reports and the rejects 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,10 +76,11 @@ def _reports(settings: Settings) -> list:
     return sorted(p for p in folder.glob("*.json") if p.name != "entity-cache.json") if folder.is_dir() else []
 
 
-def _mentions_user(value: Any, user: int, key: str = "") -> bool:
-    """Whether a report holds the user's id under a user-like key (reports hold counts, never ids)."""
+def _mentions_user(value: Any, user: int) -> bool:
+    """Whether a report's text names the user ("user 610", "userId=610"). Reports hold counts (a count of
+    User nodes may well equal an id) and reasons, never ids: only text can name someone."""
     if isinstance(value, dict):
-        return any(_mentions_user(v, user, k) for k, v in value.items())
+        return any(_mentions_user(v, user) for v in value.values())
     if isinstance(value, list):
-        return any(_mentions_user(v, user, key) for v in value)
-    return key.lower() in ("user", "users", "user_id", "userid") and value == user
+        return any(_mentions_user(v, user) for v in value)
+    return isinstance(value, str) and re.search(rf"\buser\w*\W{{1,3}}{user}\b", value, re.IGNORECASE) is not None

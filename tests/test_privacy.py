@@ -148,6 +148,13 @@ def test_erasure_holds_through_reingest_and_recomputes_co_liked(empty_graph: Gra
     # the rejected row of the erased user is read again, but does not reach the new rejects file
     assert second.rejects_file is None or "not-a-number" not in Path(second.rejects_file).read_text()
     assert audit_user(empty_graph, settings, ERASED).clean
+    # an ingest report holds counts (a count may equal the id) and text; only text can name the user
+    report = settings.home / "ingest" / "last-run.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps({"labels": {"User": ERASED}, "notes": {"sources": ["interactions.csv"]}}))
+    assert audit_user(empty_graph, settings, ERASED).clean
+    report.write_text(json.dumps({"notes": {"odd": f"kept rows of userId={ERASED}"}}))
+    assert audit_user(empty_graph, settings, ERASED).traces == [f"ingest report {report}: names the user"]
 
 
 def test_api_cannot_recreate_an_erased_user_unless_the_operator_reregisters(
@@ -218,6 +225,7 @@ def movielens_source(root: Path) -> Path:
 
 def test_tag_counts_and_mentions_from_the_users_tags_go(empty_graph: Graph, settings: Settings,
                                                          tmp_path: Path) -> None:
+    settings = replace(settings, entity_min_tag_users=1)  # one person's tag names an entity here
     root = movielens_source(tmp_path / "ml")
 
     def ingest() -> IngestReport:
