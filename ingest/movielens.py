@@ -330,6 +330,7 @@ def build_plan(root: Path, rejects: Rejects) -> Plan:
     """Parse the source folder ``root`` into a plan (rejects go to ``rejects``)."""
     source = MovieLensSource(root, rejects)
     plan = source.build()
-    for (item, _), text in source.tag_text.items():
-        plan.add_text(item, text)  # free-text tags (as written: case helps tokenising "Jr.") are input too
+    for (item, tag), text in source.tag_text.items():
+        # free-text tags (as written: case helps tokenising "Jr.") are input too, with how many people wrote them
+        plan.add_tag_text(item, text, source.tag_counts[(item, tag)])
     return plan

@@ -76,6 +76,9 @@ class Plan:
     rows_read: dict[str, int] = field(default_factory=dict)  # data rows read per source file
     skipped: Counter[str] = field(default_factory=Counter)  # rows left out on purpose, by documented rule
     texts: dict[int, list[str]] = field(default_factory=dict)  # item id -> texts for entity extraction
+    #: item id -> [(a free-text tag as written, distinct users behind it)]: read for entities only where
+    #: enough people wrote it (ingest/entities.py extraction_texts)
+    tag_texts: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
     entity_links: list[tuple[int, str, str, int]] = field(default_factory=list)  # given (item, name, label, count)
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +104,10 @@ class Plan:
     def add_text(self, item: int, text: str | None) -> None:
         if text and text.strip():
             self.texts.setdefault(item, []).append(text.strip())
+
+    def add_tag_text(self, item: int, text: str, users: int) -> None:
+        if text and text.strip():
+            self.tag_texts.setdefault(item, []).append((text.strip(), users))
 
     def items(self) -> set[int]:
         return {r["id"] for r in self.rows["item"].values()}

@@ -15,7 +15,7 @@ from kgrec.graph.schema import apply_schema
 from kgrec.ingest.colike import rebuild_co_liked
 from kgrec.catalogue.schema import Catalogue
 from kgrec.catalogue.store import store as store_catalogue
-from kgrec.ingest.entities import EntityKinds, Extraction, Gazetteer, extract
+from kgrec.ingest.entities import EntityKinds, Extraction, Gazetteer, extract, extraction_texts
 from kgrec.ingest.plan import ENTITY_STEPS, STEP_BY_NAME, Plan
 from kgrec.ingest.rejects import Rejects
 from kgrec.ingest.writer import StepResult, collected, write_plan
@@ -105,12 +105,13 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
     report.steps += write_plan(graph, plan, batch_size, base_steps, progress)
     report.timings["write"] = time.perf_counter() - t
 
-    if (entities and plan.texts) or plan.entity_links:
+    texts = extraction_texts(plan.texts, plan.tag_texts, settings.entity_min_tag_users)
+    if (entities and texts) or plan.entity_links:
         t = time.perf_counter()
         gazetteer = graph_gazetteer(graph, plan.catalogue)
         found = Extraction.empty()
-        if entities and plan.texts:
-            found = extract(plan.texts, gazetteer, settings.spacy_model, progress=progress,
+        if entities and texts:
+            found = extract(texts, gazetteer, settings.spacy_model, progress=progress,
                             cache=settings.home / "ingest" / "entity-cache.json")
             report.pipeline, report.entity_docs, report.entity_docs_run = found.pipeline, found.docs, found.processed
         found.add_given(plan.entity_links, gazetteer)
@@ -156,7 +157,7 @@ def graph_gazetteer(graph: Graph, cat: Catalogue) -> Gazetteer:
 def drop_stale_mentions(graph: Graph, plan: Plan, batch_size: int) -> int:
     """The extraction is the truth for the items it covered: their MENTIONS it no longer finds (text or
     rules changed) are deleted, then entities nothing mentions. Other items' MENTIONS are left alone."""
-    covered = set(plan.texts) | {item for item, *_ in plan.entity_links}
+    covered = set(plan.texts) | set(plan.tag_texts) | {item for item, *_ in plan.entity_links}
     present = collected(graph, STEP_BY_NAME["mentions"].read_query)
     stale = [{"item": item, "entity": eid} for item, eid, _ in present
              if item in covered and (item, eid) not in plan.rows["mentions"]]

@@ -42,6 +42,9 @@ def drop_erased(plan: Plan, tombstones: Tombstones) -> int:
         if agg is None:
             continue
         agg["count"] -= n
+        if item in plan.tag_texts:  # fewer people behind its text (entity extraction); none left: it goes
+            plan.tag_texts[item] = [(t, u - n if tag_name(t) == name else u) for t, u in plan.tag_texts[item]
+                                    if tag_name(t) != name or u > n]
         if agg["count"] <= 0:  # only erased users applied it: the tag and its text go
             del plan.rows["has_tag"][(item, name)]
             if item in plan.texts:  # an empty list still marks the item's MENTIONS for re-extraction

@@ -22,7 +22,7 @@ def recompute_mentions(graph: Graph, settings: Settings, removed: dict[int, list
     catalogue = active(graph)
     remaining = {}
     for row in graph.read("privacy/item_texts", items=sorted(removed),
-                          fields=[*catalogue.text_fields, "text"]):
+                          fields=[*catalogue.text_fields, "text"], min_tag_users=settings.entity_min_tag_users):
         written = {tag_name(t): t for t in row["written"]}
         remaining[row["item"]] = list(row["texts"]) + [written.get(t, t) for t in row["tags"]]
     gazetteer = _within(graph_gazetteer(graph, catalogue), [*removed.values(), *remaining.values()])

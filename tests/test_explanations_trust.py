@@ -6,12 +6,15 @@ The graphs are written here; each case is checked on both candidate finders, the
 (cypher/explain/paths.cypher) and the in-memory index with literal fetch (explain/shared.py)."""
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from conftest import TrainedGraph
 from synthetic import movie_id
+from kgrec.config import Settings
 from kgrec.explain.paths import Candidate, Likes, explain_items, path_exists, select
 from kgrec.explain.service import RecommendationService
 from kgrec.explain.shared import SharedIndex, fetch_chosen
@@ -185,3 +188,38 @@ def test_leave_one_out_is_the_served_score_without_the_item(trained_graph: Train
             pos = model.index_of(t)
             assert abs(drops[t][r] - (full[pos] - without[pos])) < 1e-4, (t, r)
     assert all(drops[t][424242] == 0.0 for t in targets)  # not in the profile: removing it changes nothing
+
+
+def _movielens(root: Path, tags: list[tuple[int, int, str, int]]) -> Path:
+    ml = root / "ml-latest-small"
+    ml.mkdir(parents=True)
+    files = {"movies.csv": (["movieId", "title", "genres"], [[1, "Heat (1995)", "Crime"], [2, "Ronin (1998)", "Action"]]),
+             "ratings.csv": (["userId", "movieId", "rating", "timestamp"], [[u, m, 4.0, 50] for u in (1, 2) for m in (1, 2)]),
+             "tags.csv": (["userId", "movieId", "tag", "timestamp"], [list(t) for t in tags])}
+    for name, (header, rows) in files.items():
+        with open(ml / name, "w", newline="") as fh:
+            csv.writer(fh).writerows([header, *rows])
+    return root
+
+
+def test_an_entity_link_from_tags_needs_several_people(empty_graph: Graph, neo4j_settings: Settings,
+                                                      tmp_path: Path) -> None:
+    from kgrec.ingest.movielens import build_plan
+    from kgrec.ingest.rejects import Rejects
+    from kgrec.ingest.run import ingest_plan
+
+    # one person tags Heat with a decade; two people tag Ronin with another
+    root = _movielens(tmp_path / "src", [(1, 1, "1940s", 100), (1, 2, "1970s", 101), (2, 2, "1970s", 102)])
+
+    def mentions(settings: Settings) -> set[tuple[int, str]]:
+        with Rejects(tmp_path / "rejects.csv") as rejects:
+            ingest_plan(empty_graph, build_plan(root, rejects), settings, rejects, progress=False, co_liked=False)
+        rows = empty_graph.run_text("MATCH (i:Item)-[:MENTIONS]->(e:Entity) RETURN i.id AS i, e.id AS e")
+        return {(r["i"], r["e"]) for r in rows}
+
+    settings = replace(neo4j_settings, home=tmp_path / "home", spacy_model="blank")
+    assert settings.entity_min_tag_users == 2
+    assert mentions(settings) == {(2, "date:1970s")}
+    # the rule is what keeps Heat's link out: with one person enough, it is there (and stale ones go again)
+    assert mentions(replace(settings, entity_min_tag_users=1)) == {(1, "date:1940s"), (2, "date:1970s")}
+    assert mentions(settings) == {(2, "date:1970s")}
