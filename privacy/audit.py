@@ -33,10 +33,10 @@ def audit_user(graph: Graph, settings: Settings, user: int) -> Audit:
     from kgrec.privacy.erase import rejects_files
     from kgrec.privacy.feeds import rejected_rows
     from kgrec.privacy.models import version_dirs, versions_holding
-    from kgrec.privacy.tombstones import erasure_key, user_hash
+    from kgrec.privacy.tombstones import checked_key, user_hash
 
     audit = Audit(user)
-    row = graph.read("privacy/audit", user=user, hash=user_hash(erasure_key(settings), user))[0]
+    row = graph.read("privacy/audit", user=user, hash=user_hash(checked_key(graph, settings), user))[0]
     if row["user_node"] and row["reregistered"]:
         audit.notes.append(f"graph: re-registered by the operator after the erasure ({row['relationships']} "
                            "relationships since)")

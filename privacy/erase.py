@@ -14,7 +14,7 @@ from typing import Any
 from kgrec.config import Settings
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import tag_name
-from kgrec.privacy.tombstones import erasure_key, user_hash
+from kgrec.privacy.tombstones import checked_key, tombstone_step
 
 
 @dataclass
@@ -48,7 +48,7 @@ def erase_user(graph: Graph, settings: Settings, user: int, *, require_node: boo
     tagged = [(int(i), str(t)) for i, t in rows[0]["tagged"]] if rows else []
     untag = Counter((item, tag_name(tag)) for item, tag in tagged)
     steps: list[tuple[str, dict[str, Any]]] = [
-        ("privacy/tombstone", {"hash": user_hash(erasure_key(settings), user)}),
+        tombstone_step(checked_key(graph, settings), user),
         ("privacy/untag", {"rows": [{"item": i, "name": n, "n": c} for (i, n), c in untag.items()]}),
         ("serve/erase_user", {"user": user}),  # the node and its relationships; the graph revision goes up
     ]

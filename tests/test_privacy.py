@@ -29,7 +29,7 @@ from kgrec.privacy.audit import audit_user
 from kgrec.privacy.erase import erase_user
 from kgrec.privacy.feeds import SKIP_REASON
 from kgrec.privacy.models import versions_holding
-from kgrec.privacy.tombstones import key_path
+from kgrec.privacy.tombstones import ErasureKeyMismatch, key_path
 
 ERASED = 7  # the user every test erases
 GENRES = ["Action", "Comedy", "Drama"]
@@ -358,3 +358,25 @@ def test_privacy_operations_match_the_openapi_document(empty_graph: Graph, setti
             case.call_and_validate()
 
         check()
+
+
+def test_another_erasure_key_is_refused_not_silently_ignored(empty_graph: Graph, settings: Settings,
+                                                             tmp_path: Path, cli_env, monkeypatch, capsys) -> None:
+    source = csv_source(tmp_path / "src")
+    ingest_csv(empty_graph, settings, source)
+    assert erase_user(empty_graph, settings, ERASED) is not None
+    other = replace(settings, home=tmp_path / "other-home")  # no key file there: a new key would be made
+    with pytest.raises(ErasureKeyMismatch, match="KGREC_ERASURE_KEY"):
+        ingest_csv(empty_graph, other, source)
+    assert not user_node(empty_graph, ERASED)
+    given = replace(settings, extra={**settings.extra, "KGREC_ERASURE_KEY": "not-the-key"})
+    with pytest.raises(ErasureKeyMismatch):
+        erase_user(empty_graph, given, 8)
+    assert user_node(empty_graph, 8)
+    monkeypatch.setenv("KGREC_HOME", str(other.home))
+    assert main(["privacy", "audit", "--user", str(ERASED)]) == 1
+    assert "not the one this graph's tombstones were made with" in capsys.readouterr().err
+    # the key the tombstones were made with, given explicitly, works anywhere
+    key = key_path(settings).read_text().strip()
+    same = replace(other, extra={**settings.extra, "KGREC_ERASURE_KEY": key})
+    assert ingest_csv(empty_graph, same, source).skipped[SKIP_REASON] == erased_rows()
