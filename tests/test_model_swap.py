@@ -36,8 +36,8 @@ def test_no_request_mixes_the_model_of_one_version_with_the_index_of_another(
     keep: list[SharedIndex] = []  # alive, so that no id() is reused
     original_load = SharedIndex.load.__func__
 
-    def load(cls, model_dir, graph=None):  # type: ignore[no-untyped-def]
-        index = original_load(cls, model_dir, graph)
+    def load(cls, model_dir, *args, **kwargs):  # type: ignore[no-untyped-def]
+        index = original_load(cls, model_dir, *args, **kwargs)
         loaded_from[id(index)] = Path(model_dir).name
         keep.append(index)
         return index
