@@ -2,13 +2,16 @@
 the category filter)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
+from flask_openapi3 import APIBlueprint
 
 from kgrec.api.app import service
+from kgrec.api.schemas import CatalogueDoc, responses
 
-bp = Blueprint("catalogue", __name__)
+bp = APIBlueprint("catalogue", __name__)
 
 
-@bp.get("/catalogue")
+@bp.get("/catalogue", responses=responses(CatalogueDoc))
 def catalogue() -> Response:
+    """the graph's catalogue schema: signals (rating scale, events), attribute kinds, category"""
     return jsonify(service().catalogue().describe())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, json
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from kgrec.explain.service import BadFilter, NoModel, NotFound
@@ -20,6 +21,16 @@ class BadRequest(ValueError):
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps({"type": "about:blank", "status": status, "title": title, "detail": detail})
     return Response(body, status=status, mimetype="application/problem+json", headers=headers or {})
+
+
+def invalid_request(exc: ValidationError) -> Response:
+    """A request that does not fit its operation's models (kgrec.api.schemas): 400, saying what and where."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return problem(400, "Bad Request", "; ".join(parts) or "malformed request")
 
 
 def register_error_handlers(app: Flask) -> None:

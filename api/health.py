@@ -2,22 +2,26 @@
 recommendation cache's counters)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
+from flask_openapi3 import APIBlueprint
 
 from kgrec.api.app import service
 from kgrec.api.errors import RETRY_AFTER_SECONDS, problem
+from kgrec.api.schemas import Health, Ready, problem_response, responses
 from kgrec.explain.service import NoModel
 
-bp = Blueprint("health", __name__)
+bp = APIBlueprint("health", __name__)
 
 
-@bp.get("/health")
+@bp.get("/health", responses={200: Health, 400: problem_response(400)})
 def health() -> Response:
+    """the process is alive (never needs the API key)"""
     return jsonify(status="ok")
 
 
-@bp.get("/ready")
+@bp.get("/ready", responses=responses(Ready))
 def ready() -> Response:
+    """Neo4j reachable and a model version loaded"""
     try:
         model = service().model()
     except NoModel as exc:

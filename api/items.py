@@ -2,49 +2,48 @@
 created or updated through the API (PUT)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify
+from flask_openapi3 import APIBlueprint
 
 from kgrec.api.app import service
 from kgrec.api.errors import BadRequest
-from kgrec.api.params import int_arg, json_object, parse_id
-from kgrec.api.users import category_arg
+from kgrec.api.schemas import Item, ItemBody, ItemPath, PathsQuery, Popular, PopularQuery, Similar, responses
 from kgrec.explain.paths import Candidate, candidate_path
-from kgrec.explain.service import MAX_K, MAX_PATHS
 
-bp = Blueprint("items", __name__, url_prefix="/items")
-
-
-@bp.get("/popular")
-def popular() -> Response:
-    k = int_arg(request.args, "k", 10, 1, MAX_K)
-    return jsonify(items=service().popular(k, category_arg(request.args)))
+bp = APIBlueprint("items", __name__, url_prefix="/items")
 
 
-@bp.get("/<item_id>")
-def item(item_id: str) -> Response:
-    return jsonify(service().item(parse_id(item_id, "item")))
+@bp.get("/popular", responses=responses(Popular, 400))
+def popular(query: PopularQuery) -> Response:
+    """most-liked items"""
+    return jsonify(items=service().popular(query.k, query.category))
 
 
-@bp.put("/<item_id>")
-def put_item(item_id: str) -> tuple[Response, int]:
-    """Create or update an item with its attributes (as the catalogue schema names them) in one write."""
+@bp.get("/<item_id>", responses=responses(Item, 400, 404))
+def item(path: ItemPath) -> Response:
+    """one item and its attributes"""
+    return jsonify(service().item(path.item_id))
+
+
+@bp.put("/<item_id>", responses={**responses(Item, 400), 201: Item})
+def put_item(path: ItemPath, body: ItemBody) -> tuple[Response, int]:
+    """create or update an item and its attribute links at once
+    As the catalogue schema names them; recommendable and explainable through them before any retraining."""
     from kgrec.ingest.put_item import ItemError, put_item as write_item
 
-    item = parse_id(item_id, "item")
     svc = service()
     try:
-        existed = write_item(svc.graph, svc.catalogue(), item, json_object(request.get_json(silent=True)))
+        existed = write_item(svc.graph, svc.catalogue(), path.item_id, body.model_dump(exclude_none=True))
     except ItemError as exc:
         raise BadRequest(str(exc)) from None
     svc.forget_new_items()
-    return jsonify(svc.item(item)), 200 if existed else 201
+    return jsonify(svc.item(path.item_id)), 200 if existed else 201
 
 
-@bp.get("/<item_id>/similar")
-def similar(item_id: str) -> Response:
-    item = parse_id(item_id, "item")
-    k = int_arg(request.args, "k", 10, 1, MAX_K)
-    paths = int_arg(request.args, "paths", 3, 0, MAX_PATHS)
+@bp.get("/<item_id>/similar", responses=responses(Similar, 400, 404))
+def similar(path: ItemPath, query: PathsQuery) -> Response:
+    """nearest items in the embedding (Neo4j vector index), with the paths they share"""
+    item, k, paths = path.item_id, query.k, query.paths
     svc = service()
     catalogue = svc.model().catalogue  # 503 until a model version (and so the embeddings) exists
     svc.item(item)  # 404 for an unknown item

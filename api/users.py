@@ -3,107 +3,79 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify
+from flask_openapi3 import APIBlueprint
 
 from kgrec.api.app import service
 from kgrec.api.errors import BadRequest
-from kgrec.api.params import bool_arg, float_arg, int_arg, json_object, parse_id, str_arg
+from kgrec.api.schemas import (CypherCF, Erased, ExplainedItem, ExplanationsQuery, InteractionBody,
+                               InteractionWritten, Recommendations, RecommendationsQuery, TopK, UserData,
+                               UserItemPath, UserPath, responses)
 from kgrec.catalogue.signals import SignalError
-from kgrec.explain.service import MAX_K, MAX_PATHS, Interaction, NotFound
+from kgrec.explain.service import Interaction, NotFound
 
-bp = Blueprint("users", __name__, url_prefix="/users")
-
-
-@bp.get("/<user_id>/recommendations")
-def recommendations(user_id: str) -> Response:
-    args = request.args
-    doc = service().recommend(
-        parse_id(user_id, "user"),
-        k=int_arg(args, "k", 10, 1, MAX_K),
-        paths=int_arg(args, "paths", 3, 0, MAX_PATHS),
-        explain=bool_arg(args, "explain", True),
-        exclude_seen=bool_arg(args, "exclude_seen", True),
-        diversity=float_arg(args, "diversity", 0.0, 0.0, 1.0),
-        category=category_arg(args),
-    )
-    return jsonify(doc)
+bp = APIBlueprint("users", __name__, url_prefix="/users")
 
 
-@bp.get("/<user_id>/recommendations/cypher-cf")
-def cypher_cf(user_id: str) -> Response:
-    """The hand-written alternative (Neo4j's example collaborative-filtering query), for comparison."""
-    user = parse_id(user_id, "user")
-    k = int_arg(request.args, "k", 10, 1, MAX_K)
+@bp.get("/<user_id>/recommendations", responses=responses(Recommendations, 400, 404))
+def recommendations(path: UserPath, query: RecommendationsQuery) -> Response:
+    """top-k items for a user, each with explanation paths"""
+    return jsonify(service().recommend(path.user_id, k=query.k, paths=query.paths, explain=query.explain,
+                                       exclude_seen=query.exclude_seen, diversity=query.diversity,
+                                       category=query.category))
+
+
+@bp.get("/<user_id>/recommendations/cypher-cf", responses=responses(CypherCF, 400, 404))
+def cypher_cf(path: UserPath, query: TopK) -> Response:
+    """Neo4j's example collaborative-filtering query alone, for comparison"""
     svc = service()
-    if not svc.graph.read("serve/user_exists", user=user):
-        raise NotFound(f"user {user} not found")
-    return jsonify(user=user, items=svc.graph.read("serve/cypher_cf", user=user, k=k))
+    if not svc.graph.read("serve/user_exists", user=path.user_id):
+        raise NotFound(f"user {path.user_id} not found")
+    items = svc.graph.read("serve/cypher_cf", user=path.user_id, k=query.k,
+                           interaction=svc.catalogue().signals.relationship)
+    return jsonify(user=path.user_id, items=items)
 
 
-@bp.get("/<user_id>/explanations/<item_id>")
-def explanations(user_id: str, item_id: str) -> Response:
-    paths = int_arg(request.args, "paths", 3, 1, MAX_PATHS)
-    return jsonify(service().explain(parse_id(user_id, "user"), parse_id(item_id, "item"), paths=paths))
+@bp.get("/<user_id>/explanations/<item_id>", responses=responses(ExplainedItem, 400, 404))
+def explanations(path: UserItemPath, query: ExplanationsQuery) -> Response:
+    """the explanation paths of one item for one user"""
+    return jsonify(service().explain(path.user_id, path.item_id, paths=query.paths))
 
 
-@bp.post("/<user_id>/interactions")
-def add_interaction(user_id: str) -> tuple[Response, int]:
-    user = parse_id(user_id, "user")
-    body = json_object(request.get_json(silent=True))
-    unknown = set(body) - {"item", "rating", "event", "weight", "count", "ts"}
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
-    item = body.get("item")
-    if isinstance(item, bool) or not isinstance(item, int):
-        raise BadRequest("item must be an integer item id")
-    rating, event = body.get("rating"), body.get("event")
-    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, (int, float))):
-        raise BadRequest("rating must be a number")
-    if event is not None and not isinstance(event, str):
-        raise BadRequest("event must be a string (one of the catalogue's events: GET /catalogue)")
-    if "weight" in body and "count" in body:
-        raise BadRequest("give weight or count, not both")
-    weight = body.get("weight", body.get("count"))
-    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))):
-        raise BadRequest("weight/count must be a positive number")
-    ts = body.get("ts", int(time.time()))
-    if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0 or ts > 2**53:
-        raise BadRequest("ts must be a non-negative integer (seconds since the epoch)")
-    interaction = Interaction(item=parse_id(str(item), "item"), ts=ts, rating=None if rating is None else float(rating),
-                              event=event, weight=None if weight is None else float(weight))
+@bp.post("/<user_id>/interactions", responses=responses(InteractionWritten, 400, 404, status=201))
+def add_interaction(path: UserPath, body: InteractionBody) -> tuple[Response, int]:
+    """record an interaction now; the next recommendations reflect it without retraining
+    A rating on the catalogue's scale, or one of its events with an optional weight/count (GET /catalogue);
+    a negative event removes the item from the user's lists."""
+    weight = body.weight if body.weight is not None else body.count
+    interaction = Interaction(item=body.item, ts=int(time.time()) if body.ts is None else body.ts,
+                              rating=body.rating, event=body.event, weight=weight)
     try:
-        written = service().add_interaction(user, interaction)
+        written = service().add_interaction(path.user_id, interaction)
     except SignalError as exc:  # an unknown event, a rating off the scale, both at once
         raise BadRequest(str(exc)) from None
     return jsonify(written), 201
 
 
-def category_arg(args) -> str | None:
-    """``category=`` (the catalogue's category attribute, e.g. a genre); ``genre=`` is its older name."""
-    category, genre = str_arg(args, "category"), str_arg(args, "genre")
-    if category is not None and genre is not None:
-        raise BadRequest("give category or genre, not both")
-    return category if category is not None else genre
-
-
-@bp.delete("/<user_id>")
-def erase(user_id: str) -> Response:
-    """Erase the user everywhere (kgrec.privacy): tombstone, graph, derived data, model versions, caches."""
-    user = parse_id(user_id, "user")
+@bp.delete("/<user_id>", responses=responses(Erased, 400, 404))
+def erase(path: UserPath) -> Response:
+    """erase the user everywhere and for good
+    Tombstone, graph, derived data, model versions, caches (kgrec.privacy)."""
+    user = path.user_id
     result = service().erase_user(user)
     return jsonify(user=user, erased=True, relationships_removed=result["relationships"],
                    derived={k: result[k] for k in ("co_liked", "tags_removed", "mentions_removed")},
                    model_versions_purged=len(result["model_versions"]), rejects_rows_removed=result["rejects_rows"])
 
 
-@bp.get("/<user_id>/data")
-def user_data(user_id: str) -> Response:
-    """What kgrec holds on the user (the `kgrec privacy export` document)."""
+@bp.get("/<user_id>/data", responses=responses(UserData, 400, 404))
+def user_data(path: UserPath) -> Response:
+    """what kgrec holds on the user
+    Every relationship of the User node, and the model versions holding its rows (`kgrec privacy export`)."""
     from kgrec.privacy.export import user_data as export
 
-    user = parse_id(user_id, "user")
     svc = service()
-    doc = export(svc.graph, svc.settings, user)
+    doc = export(svc.graph, svc.settings, path.user_id)
     if doc is None:
-        raise NotFound(f"user {user} not found")
+        raise NotFound(f"user {path.user_id} not found")
     return jsonify(doc)

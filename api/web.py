@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from kgrec.api.app import service
-from kgrec.api.openapi import build_spec
+from kgrec.api.docs import openapi_document
 from kgrec.api.pathview import browser_link, match_cypher, picture
 from kgrec.config import Settings
 
@@ -139,7 +139,7 @@ class Catalogue:
 
 def category_parameter() -> str:
     """`category` once the recommendations endpoint documents it, else its older name `genre`."""
-    params = build_spec(False)["paths"]["/users/{user_id}/recommendations"]["get"]["parameters"]
+    params = openapi_document()["paths"]["/users/{user_id}/recommendations"]["get"]["parameters"]
     return "category" if any(p["name"] == "category" for p in params) else "genre"
 
 

@@ -2,6 +2,7 @@
 real-time interactions, erasure, auth, and a schemathesis run against /openapi.json."""
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import replace
 
@@ -9,6 +10,7 @@ import hypothesis
 import numpy as np
 import pytest
 import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from flask.testing import FlaskClient
 
 from conftest import TrainedGraph
@@ -266,13 +268,22 @@ def test_docs_page_is_local(client: FlaskClient) -> None:
     assert "openapi.json" in page and "http://" not in page and "https://" not in page
 
 
+#: bodies whose validity the catalogue decides (which ratings, events and attribute kinds exist), not the
+#: document: a body the schema allows may rightly get a 400 there
+CATALOGUE_CHECKED = {("POST", "/users/{user_id}/interactions"), ("PUT", "/items/{item_id}")}
+
+
 def test_openapi_contract(api_settings: Settings) -> None:
     """schemathesis generates requests for every operation of /openapi.json: no 5xx, and every response
-    matches the document (status codes, content types, schemas)."""
+    matches the document (status codes, content types, schemas). Every API route is in the document."""
     app = create_app(api_settings)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 10
+    served = {(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)) for rule in app.url_map.iter_rules()
+              if rule.endpoint.split(".")[0] in ("health", "users", "items", "catalogue")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert {(op.method.upper(), op.path) for op in operations} == served
+    assert CATALOGUE_CHECKED | {("DELETE", "/users/{user_id}")} <= served
 
     for operation in operations:
         @hypothesis.given(case=operation.as_strategy())
@@ -286,6 +297,7 @@ def test_openapi_contract(api_settings: Settings) -> None:
                 params["user_id"] = 1 + params["user_id"] % 48
             if "item_id" in params and params["item_id"] % 4:  # mostly existing movies, some unknown
                 params["item_id"] = movie_id(params["item_id"] % 4, params["item_id"] % 15)
-            case.call_and_validate()
+            checked = (case.method.upper(), case.path) in CATALOGUE_CHECKED
+            case.call_and_validate(excluded_checks=[positive_data_acceptance] if checked else None)
 
         check()
