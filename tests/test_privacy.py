@@ -19,7 +19,6 @@ from kgrec.api.app import create_app
 from kgrec.api.commands import is_loopback
 from kgrec.cli import main
 from kgrec.config import Settings
-from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
 from kgrec.ingest.csv_source import build_csv_plan
 from kgrec.ingest.movielens import build_plan
