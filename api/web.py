@@ -34,7 +34,7 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
     "attributes": [{"name": "genre", "label": "Genre", "relationship": "IN_GENRE"}],
     "category": "genre",
 }
-#: preferred negative events for "Not for me", in this order; otherwise the catalogue's first negative one
+#: the events "Not for me" sends, the first the catalogue declares (else its lowest rating)
 NOT_FOR_ME_EVENTS = ("not_interested", "dislike")
 #: the pages load nothing from elsewhere and run no script
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -96,8 +96,12 @@ class Catalogue:
 
     @classmethod
     def current(cls) -> "Catalogue":
+        """The catalogue the API describes (GET /catalogue), or MovieLens-style ratings until it does."""
         answer = api("GET", "/catalogue")
-        doc = answer.body if answer.ok and isinstance(answer.body, dict) else DEFAULT_CATALOGUE
+        return cls.from_doc(answer.body if answer.ok and isinstance(answer.body, dict) else DEFAULT_CATALOGUE)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "Catalogue":
         signals = doc.get("signals") or {}
         category = doc.get("category")
         attribute = next((a for a in doc.get("attributes") or [] if a.get("name") == category), {})
@@ -123,18 +127,25 @@ class Catalogue:
 
     @property
     def has_not_for_me(self) -> bool:
-        return bool(self.negative_events or self.rating)
+        return bool(self._not_for_me_event() or self.rating)
+
+    @property
+    def other_negative_events(self) -> list[str]:
+        """Negative events offered as their own buttons (dislike, skip, return ...)."""
+        return [e for e in self.negative_events if e != self._not_for_me_event()]
+
+    def _not_for_me_event(self) -> str | None:
+        return next((e for e in NOT_FOR_ME_EVENTS if e in self.negative_events), None)
 
     def not_for_me(self) -> dict[str, Any]:
-        """The interaction that says "not for me": a negative event when the catalogue has one, else the
-        lowest rating."""
-        negative = self.negative_events
-        preferred = [e for e in NOT_FOR_ME_EVENTS if e in negative] + negative
-        if preferred:
-            return {"event": preferred[0]}
+        """The interaction that says "not for me": the catalogue's not_interested (or dislike) event, else
+        the lowest rating."""
+        event = self._not_for_me_event()
+        if event:
+            return {"event": event}
         if self.rating:
             return {"rating": float(self.rating["min"])}
-        raise PageError(400, "Bad Request", f"the {self.name} catalogue declares no negative signal")
+        raise PageError(400, "Bad Request", f"the {self.name} catalogue has no \"not for me\" signal")
 
 
 def category_parameter() -> str:

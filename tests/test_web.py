@@ -18,6 +18,8 @@ from werkzeug.serving import make_server
 
 from conftest import TrainedGraph, free_port
 from kgrec.api.app import create_app
+from kgrec.api.web import Catalogue
+from kgrec.catalogue.schema import load as load_catalogue
 from kgrec.config import Settings
 from kgrec.graph.connection import Graph
 from synthetic import GENRES, PER_GENRE, movie_id
@@ -45,7 +47,7 @@ def _browser_missing() -> str | None:
 MISSING = _browser_missing()
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 # skipped before any fixture is built (no training for nothing); in CI the fixture below fails them instead
-pytestmark = pytest.mark.skipif(MISSING is not None and not IN_CI, reason=str(MISSING))
+needs_browser = pytest.mark.skipif(MISSING is not None and not IN_CI, reason=str(MISSING))
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,8 @@ def serve(settings: Settings) -> Iterator[Site]:
 def add_user(site_settings: Settings, user: int, ratings: dict[int, float]) -> None:
     client = create_app(site_settings).test_client()
     for item, rating in ratings.items():
-        assert client.post(f"/users/{user}/interactions", json={"item": item, "rating": rating}).status_code == 201
+        response = client.post(f"/users/{user}/interactions", json={"item": item, "rating": rating})
+        assert response.status_code == 201, response.get_json()
 
 
 @pytest.fixture()
@@ -111,6 +114,7 @@ def card_ids(page: object) -> list[int]:
     return [int(x) for x in page.locator("li.card").evaluate_all("els => els.map(e => e.dataset.item)")]
 
 
+@needs_browser
 def test_the_page_loads_ten_cards_each_with_a_path_picture(page: object, site: Site, graph: Graph) -> None:
     page.goto(site.url + "/")
     assert page.locator("nav.samples a").count() > 0  # sample users read from the graph
@@ -134,6 +138,7 @@ def test_the_page_loads_ten_cards_each_with_a_path_picture(page: object, site: S
     assert all(url.startswith(site.url) for url in page.requested), page.requested
 
 
+@needs_browser
 def test_each_browser_link_opens_the_cypher_of_that_exact_path(page: object, site: Site, graph: Graph) -> None:
     page.goto(f"{site.url}/?user={WEB_USER}&k=3")
     links = page.locator("a.browser-link")
@@ -148,6 +153,7 @@ def test_each_browser_link_opens_the_cypher_of_that_exact_path(page: object, sit
         assert len(graph.run_text(cypher)) == 1, cypher  # the path exists, and only once
 
 
+@needs_browser
 def test_an_action_changes_the_list_at_once(page: object, site: Site, graph: Graph) -> None:
     page.goto(f"{site.url}/?user={WEB_USER}")
     before = card_ids(page)
@@ -184,6 +190,7 @@ def test_an_action_changes_the_list_at_once(page: object, site: Site, graph: Gra
                           {"u": WEB_USER, "i": rated})[0]["rating"] == 5.0
 
 
+@needs_browser
 def test_controls_k_diversity_and_category(page: object, site: Site) -> None:
     page.goto(f"{site.url}/?user={WEB_USER}")
     page.fill("#k", "5")
@@ -196,6 +203,7 @@ def test_controls_k_diversity_and_category(page: object, site: Site) -> None:
     assert page.locator("#category").input_value() == "Comedy"  # the controls keep their values
 
 
+@needs_browser
 def test_an_unknown_user_shows_the_message(page: object, site: Site) -> None:
     response = page.goto(f"{site.url}/?user={UNKNOWN_USER}")
     assert response.status == 404
@@ -206,6 +214,7 @@ def test_an_unknown_user_shows_the_message(page: object, site: Site) -> None:
     assert response.status == 400 and "integer" in page.locator("[role=alert]").text_content()
 
 
+@needs_browser
 def test_erasure_asks_before_it_deletes(page: object, site: Site, graph: Graph) -> None:
     def exists() -> bool:
         return bool(graph.run_text("MATCH (u:User {id: $u}) RETURN u.id", {"u": ERASED_USER}))
@@ -228,6 +237,7 @@ def test_erasure_asks_before_it_deletes(page: object, site: Site, graph: Graph) 
     assert f"Unknown user {ERASED_USER}" in page.locator("[role=alert]").text_content()
 
 
+@needs_browser
 def test_the_item_page_shows_similar_items_with_shared_nodes(page: object, site: Site) -> None:
     page.goto(f"{site.url}/?user={WEB_USER}")
     first = page.locator("li.card h3 a").first
@@ -243,6 +253,7 @@ def test_the_item_page_shows_similar_items_with_shared_nodes(page: object, site:
     assert facts["genre"] in GENRES and facts["director"].startswith("Director "), facts  # names, not raw maps
 
 
+@needs_browser
 def test_the_status_page(page: object, site: Site, trained_graph: TrainedGraph, graph: Graph) -> None:
     page.goto(f"{site.url}/ui/status")
     assert trained_graph.version in page.locator(".version").all_text_contents()
@@ -260,6 +271,7 @@ def test_the_status_page(page: object, site: Site, trained_graph: TrainedGraph, 
     assert "candidate NDCG@10 0.1 is worse" in page.locator("main").text_content()
 
 
+@needs_browser
 def test_neo4j_down_shows_a_clear_message(page: object, trained_graph: TrainedGraph) -> None:
     down = replace(trained_graph.settings, neo4j_uri=f"bolt://127.0.0.1:{free_port()}")
     for site in serve(down):
@@ -277,3 +289,27 @@ def test_forms_from_another_site_are_refused(site: Site, graph: Graph) -> None:
     without_confirmation = client.post(f"/ui/users/{ERASED_USER}/erase")
     assert without_confirmation.status_code == 400
     assert graph.run_text("MATCH (u:User {id: $u}) RETURN u.id", {"u": ERASED_USER})
+
+
+@pytest.mark.parametrize("name, rating_steps, positive, other_negative, category", [
+    ("movies", 10, ["like"], ["dislike"], ("Genre", "IN_GENRE")),
+    ("products", 0, ["view", "click", "add_to_cart", "purchase", "like"], ["return", "dislike"],
+     ("Category", "IN_CATEGORY")),
+    ("music", 0, ["play", "like", "share"], ["skip"], ("Style", "PLAYS_STYLE")),
+])
+def test_each_catalogue_gets_its_own_signals(name: str, rating_steps: int, positive: list[str],
+                                             other_negative: list[str], category: tuple[str, str]) -> None:
+    """What the page offers for each shipped catalogue schema, as GET /catalogue describes it."""
+    catalogue = Catalogue.from_doc(load_catalogue(name).describe())
+    assert len(catalogue.rating_values) == rating_steps
+    assert catalogue.positive_events == positive and catalogue.other_negative_events == other_negative
+    assert catalogue.not_for_me() == {"event": "not_interested"}
+    assert (catalogue.category_label, catalogue.category_relationship) == category
+
+
+def test_without_a_catalogue_the_page_offers_ratings() -> None:
+    from kgrec.api.web import DEFAULT_CATALOGUE
+
+    catalogue = Catalogue.from_doc(DEFAULT_CATALOGUE)
+    assert catalogue.rating_values[0] == 0.5 and catalogue.rating_values[-1] == 5.0
+    assert catalogue.not_for_me() == {"rating": 0.5} and not catalogue.positive_events
