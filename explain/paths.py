@@ -16,6 +16,7 @@ from typing import Any
 from kgrec.catalogue import signals
 from kgrec.catalogue.schema import Catalogue
 from kgrec.explain import trust
+from kgrec.explain.lift import Lifts
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import tag_name
 
@@ -175,8 +176,11 @@ def _path_params(catalogue: Catalogue) -> dict[str, Any]:
     return {"interaction": catalogue.signals.relationship, "attribute_types": catalogue.attribute_types}
 
 
-def _junk_params(min_tag_users: int) -> dict[str, Any]:
-    """What the graph walk must not explain through (explain/trust.py)."""
+def _junk_params(min_tag_users: int, junk: bool = True) -> dict[str, Any]:
+    """What the graph walk must not explain through (explain/trust.py); ``junk=False``: anything goes (the
+    baselines of bench/explanations.py)."""
+    if not junk:
+        return {"min_tag_users": 0, "junk_entities": []}
     return {"min_tag_users": min_tag_users, "junk_entities": list(trust.JUNK_ENTITY_LABELS)}
 
 
@@ -196,14 +200,14 @@ def _candidates(rows: Sequence[Mapping[str, Any]], catalogue: Catalogue) -> dict
 
 
 def fetch_candidates(graph: Graph, user: int, items: Sequence[int], likes: Likes, catalogue: Catalogue,
-                     per_kind: int = 3, min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS
+                     per_kind: int = 3, min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS, junk: bool = True
                      ) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """Candidate paths for every item, found by walking the graph from ``likes``, and the items' titles,
     in one round trip (UNWIND). Junk shared nodes (explain/trust.py) are not walked through."""
     tags = [{"name": tag_name(t), "raw": t} for t in likes.tags]
     rows = graph.read_plain("explain/paths", user=user, items=list(items), liked=likes.liked, tags=tags,
                             per_kind=per_kind, broad=BROAD_DEGREE, scan=LIKED_SCAN, **_path_params(catalogue),
-                            **_junk_params(min_tag_users))
+                            **_junk_params(min_tag_users, junk))
     return _candidates(rows, catalogue), {row["item"]: row["title"] for row in rows}
 
 
@@ -264,7 +268,7 @@ def _article(word: str) -> str:
 
 
 def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int, catalogue: Catalogue,
-         contributions: Mapping[int, Mapping[int, float]] | None = None,
+         contributions: Mapping[int, Mapping[int, float]] | None = None, lifts: Lifts | None = None,
          recency_half_life_days: float = 365.0) -> dict[int, list[tuple[Candidate, str, float, float | None]]]:
     """Choose ``paths`` candidates per item, in the ranking's ``order``: (candidate, kind, weight, the cited
     item's contribution share; None where the model has no contributions for the item).
@@ -272,7 +276,8 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
     Only trusted candidates (explain/trust.py: no minor role where something salient is shared, each fact
     through its most structural relationship) are chosen, one path per fact. Those whose cited item would
     not lower the score if removed (share <= 0) are used only when nothing better is left; the chosen ones
-    come ordered by share. Weight = how telling the kind of link is x the shared node's specificity x the
+    come ordered by share. Weight = how telling the kind of link through a node of that degree is (its
+    ``lifts``, learned from training interactions; without them a hand-set prior x the node's rarity) x the
     liked item's rating x recency x (1 + 10 x share); across the top-k list, kinds and liked items already
     used are discounted so the explanations stay varied. Works on fetched paths and in-memory candidates.
     """
@@ -294,7 +299,9 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
             # an item outside the model's profile (a tagged, unrated one; one added after training) adds nothing
             share = None if share_of is None else share_of.get(c.liked_id, 0.0) if c.liked_id is not None else 0.0
             model = 1.0 + max(share or 0.0, 0.0) * 10.0
-            entry = (kind_prior(catalogue, kind) * specificity(c) * rating_factor * recency * model, kind, c, share)
+            telling = lifts.of("tag" if kind == "your_tag" else kind, c.degree) if lifts \
+                else kind_prior(catalogue, kind) * specificity(c)
+            entry = (telling * rating_factor * recency * model, kind, c, share)
             (faithful if share is None or share > 0 else unfaithful).append(entry)
         picked: list[tuple[Candidate, str, float, float | None]] = []
         seen_paths: set[tuple] = set()
@@ -338,7 +345,7 @@ def _path_key(c: Candidate) -> tuple:
 
 def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], paths: int,
            contributions: Mapping[int, Mapping[int, float]] | None = None,
-           catalogue: Catalogue | None = None) -> dict[int, list[Explanation]]:
+           catalogue: Catalogue | None = None, lifts: Lifts | None = None) -> dict[int, list[Explanation]]:
     """The top ``paths`` explanations per item (see ``rank``), rendered from their literal paths.
     ``catalogue``: the default catalogue when not given."""
     catalogue = catalogue or default_catalogue()
@@ -350,7 +357,7 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
                                shared_degree=c.degree if len(c.nodes) == 4 else None,
                                contribution_share=share, main=n == 0 and share is not None and share > 0)
                    for n, (c, kind, weight, share) in enumerate(picked)]
-            for item, picked in rank(candidates, order, paths, catalogue, contributions).items()}
+            for item, picked in rank(candidates, order, paths, catalogue, contributions, lifts).items()}
 
 
 def default_catalogue() -> Catalogue:

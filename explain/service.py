@@ -359,7 +359,8 @@ class RecommendationService:
             _merge(fetched, walked)
         # what each shown path's liked item is credited with: its exact leave-one-out score drop
         contributions = credited(model, profile, contributions, fetched)
-        explained = select(fetched, [i for i in items if i in titles], paths, contributions, model.catalogue)
+        explained = select(fetched, [i for i in items if i in titles], paths, contributions, model.catalogue,
+                           index.lifts)
         # what the graph could not explain after all (changed since training) goes last
         items = [i for i in items if explained.get(i)] + [i for i in items if not explained.get(i)]
         return items, titles, explained

@@ -20,6 +20,7 @@ from scipy import sparse
 
 from kgrec.catalogue.schema import Catalogue
 from kgrec.explain import trust
+from kgrec.explain.lift import Lifts, train_positives
 from kgrec.explain.paths import (BROAD_DEGREE, LIKED_SCAN, Candidate, Likes, fetch_paths, kind_of_types, rank,
                                  strength)
 from kgrec.graph.connection import Graph
@@ -50,6 +51,8 @@ class SharedIndex:
     minor: frozenset[int] = frozenset()
     #: KGREC_EXPLAIN_MIN_TAG_USERS
     min_tag_users: int = trust.DEFAULT_MIN_TAG_USERS
+    #: how telling each kind of link and node degree is, learned from the training interactions (lift.py)
+    lifts: Lifts = field(default_factory=Lifts)
 
     @classmethod
     def load(cls, model_dir: Path | str, graph: Graph | None = None, catalogue: Catalogue | None = None,
@@ -60,7 +63,14 @@ class SharedIndex:
         data = Dataset.load(Path(model_dir))
         index = cls.build(data.item_ids, data.fact_items, data.fact_attrs, data.fact_relations, data.attr_keys,
                           data.relations, catalogue, min_tag_users)
-        return index.with_co_liked(graph) if graph is not None else index
+        index = index.with_co_liked(graph) if graph is not None else index
+        return index.with_lifts(train_positives(Path(model_dir), data, index.catalogue.signals.positive))
+
+    def with_lifts(self, positives: sparse.csc_matrix) -> "SharedIndex":
+        """A copy that weighs kinds of link by their lift on ``positives`` (users x items, TRAIN positives)."""
+        positions = {int(i): n for n, i in enumerate(self.item_ids.tolist())}
+        return replace(self, lifts=Lifts.estimate(positives, self.rows, self.attr_keys, self.relations,
+                                                  self.catalogue, self.co_liked, positions))
 
     def with_co_liked(self, graph: Graph) -> "SharedIndex":
         """A copy that knows the graph's CO_LIKED pairs, who applied each tag and the minor roles. Read once
@@ -237,6 +247,6 @@ def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[in
     when the caller has them already. Items the index does not know get no path here."""
     found = found if found is not None else index.candidates(items, likes, interactions, tagged, max(3, paths))
     chosen = rank({i: found[i] for i in items if i in found}, list(items), paths + SPARE, index.catalogue,
-                  contributions)
+                  contributions, index.lifts)
     return fetch_paths(graph, user, items, [c.spec for picked in chosen.values() for c, _, _, _ in picked],
                        index.catalogue)

@@ -223,3 +223,27 @@ def test_an_entity_link_from_tags_needs_several_people(empty_graph: Graph, neo4j
     # the rule is what keeps Heat's link out: with one person enough, it is there (and stale ones go again)
     assert mentions(replace(settings, entity_min_tag_users=1)) == {(1, "date:1940s"), (2, "date:1970s")}
     assert mentions(settings) == {(2, "date:1970s")}
+
+
+def test_lift_learns_which_shared_nodes_go_with_shared_likes() -> None:
+    from scipy import sparse
+
+    from kgrec.explain.lift import Lifts
+    from kgrec.explain.paths import default_catalogue
+
+    # 40 users, 8 items: items 0-1 share a director and the same 10 users like both; all 8 share a genre,
+    # and every user likes one other item at random
+    rng = np.random.default_rng(3)
+    likes = [(u, i) for u in range(10) for i in (0, 1)] + [(u, int(rng.integers(2, 8))) for u in range(40)]
+    users, items = zip(*likes)
+    positives = sparse.csc_matrix((np.ones(len(likes), dtype=np.float32), (users, items)), shape=(40, 8))
+    positives.data[:] = 1.0
+    relations = ("DIRECTED", "IN_GENRE")
+    facts = [(0, 0, 1), (1, 0, 1)] + [(i, 1, 2) for i in range(8)]  # (item, attribute, relation + 1)
+    rows = sparse.csr_matrix(([r for _, _, r in facts], ([i for i, _, _ in facts], [a for _, a, _ in facts])),
+                             shape=(8, 2))
+    lifts = Lifts.estimate(positives, rows, ("Person:someone", "Genre:Drama"), relations, default_catalogue(), {},
+                           {i: i for i in range(8)})
+    assert lifts.of("director", 2) > 2.0  # four times as likely as chance
+    assert lifts.of("director", 2) > 2 * lifts.of("genre", 8)
+    assert lifts.of("keyword", 3) == 1.0  # never seen: no evidence either way
