@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from kgrec.embeddings.kge import LIKES
 from kgrec.ranking.hybrid import SOCIAL, profile_weights, standardize
 
 Profile = Sequence[tuple[int, float, int]]
@@ -38,18 +39,19 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
     if not drop:
         return out
     target_pos = np.array([_position(model, t) for t in targets], dtype=np.int64)
-    full = np.asarray(model.score_profile(profile), dtype=np.float64)[target_pos]
+    network = getattr(profile, "network", None) or {}
+    # row 0: the whole profile; row n: without the n-th dropped item (the recency ranks of the rest move up)
+    weights = np.zeros((len(drop) + 1, len(items)), dtype=np.float32)
+    weights[0] = profile_weights(ratings, ts, model.params, model.positive_rating)
+    for row, r in enumerate(drop, start=1):
+        keep = np.arange(len(items)) != where[r]
+        weights[row, keep] = profile_weights(ratings[keep], ts[keep], model.params, model.positive_rating)
+    scores = _scores(model, items, weights, network)[:, target_pos]
     if len(items) == 1:  # without it the profile is empty: the popularity prior alone
-        without = np.asarray(model.score_profile([]), dtype=np.float64)[target_pos][None, :]
-    else:
-        weights = np.zeros((len(drop), len(items)), dtype=np.float32)
-        for row, r in enumerate(drop):
-            keep = np.arange(len(items)) != where[r]
-            weights[row, keep] = profile_weights(ratings[keep], ts[keep], model.params, model.positive_rating)
-        without = _scores(model, items, weights, getattr(profile, "network", None) or {})[:, target_pos]
+        scores[1] = np.asarray(model.score_profile([]), dtype=np.float64)[target_pos]
     for col, t in enumerate(targets):
-        for row, r in enumerate(drop):
-            out[t][r] = float(full[col] - without[0 if len(items) == 1 else row, col])
+        for row, r in enumerate(drop, start=1):
+            out[t][r] = float(scores[0, col] - scores[row, col])
     return out
 
 
@@ -69,7 +71,7 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, network: Mapping
     ``Recommender.score_profile`` for many weight vectors at once."""
     comp, blend_weights = model.components, model.params.weights
     rows = weights.shape[0]
-    total = np.zeros((rows, len(model.item_ids)), dtype=np.float64)
+    total = np.zeros((rows, len(model.item_ids)), dtype=np.float32)
     for name, w in blend_weights.items():
         if not w:
             continue
@@ -89,7 +91,7 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, network: Mapping
             taste = np.asarray((m[items].T @ weights.T.astype(np.float32)))  # attributes x rows
             raw = np.asarray(m @ taste).T
         elif name == "kge":
-            raw = np.stack([comp.kge.score_profile(items, weights[r]) for r in range(rows)])
+            raw = _kge_scores(comp.kge, items, weights)
         elif name == "popularity":
             raw = np.broadcast_to(np.log1p(comp.popularity), (rows, len(model.item_ids)))
         elif name == SOCIAL:
@@ -99,6 +101,35 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, network: Mapping
             continue  # a weight score_profile has no term for: blend skips it too
         total += w * standardize(raw)
     return total
+
+
+def _kge_scores(kge: Any, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``KGEModel.score_profile`` for each row of ``weights``: the queries as one matrix and, for RotatE and
+    ComplEx, the catalogue scored in one complex product (TransE, rarely chosen, a row at a time)."""
+    if kge.model == "TransE":
+        return np.stack([kge.score_profile(items, w) for w in weights])
+    keep = kge.item_known[items]
+    if not keep.any():
+        return np.stack([kge.score_profile(items, w) for w in weights])
+    w = weights[:, keep].astype(np.float64)
+    queries = (w @ kge.item_emb[items[keep]]) / np.maximum(w.sum(1), 1e-9)[:, None]
+    if kge.model == "ComplEx":
+        queries = queries * np.abs(kge.relation_emb[LIKES]) ** 2
+    conj, sq = kge._conj_and_sqnorm()
+    dot = np.real(conj @ queries.T).T  # rows x items
+    if kge.model == "ComplEx":
+        s = dot
+    else:
+        s = -np.sqrt(np.maximum(sq[None, :] - 2 * dot + (np.abs(queries) ** 2).sum(1)[:, None], 0))
+    s = s.astype(np.float32)
+    unknown = kge._unknown()
+    if len(unknown) and len(unknown) < s.shape[1]:
+        known = np.ones(s.shape[1], dtype=bool)
+        known[unknown] = False
+        s[:, unknown] = s[:, known].min(1)[:, None]
+    elif len(unknown):
+        s[:] = 0.0
+    return s
 
 
 def _position(model: Any, item: int) -> int:
