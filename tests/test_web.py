@@ -313,3 +313,26 @@ def test_without_a_catalogue_the_page_offers_ratings() -> None:
     catalogue = Catalogue.from_doc(DEFAULT_CATALOGUE)
     assert catalogue.rating_values[0] == 0.5 and catalogue.rating_values[-1] == 5.0
     assert catalogue.not_for_me() == {"rating": 0.5} and not catalogue.positive_events
+
+
+def test_browser_cypher_quotes_names_and_takes_any_path_shape(graph: Graph) -> None:
+    """The Cypher of a path is valid for awkward names and for relationships that do not chain node to node."""
+    from kgrec.api.pathview import describe, match_cypher
+
+    nodes = [{"labels": ["User"], "key": "id", "value": 7, "name": "User 7"},
+             {"labels": ["Movie", "Item"], "key": "id", "value": 1, "name": "A"},
+             {"labels": ["Tag"], "key": "name", "value": "o'brien \"cut\" \\ x", "name": "o'brien"},
+             {"labels": ["Movie", "Item"], "key": "id", "value": 2, "name": "B"}]
+    chain = {"nodes": nodes, "relationships": [{"type": "RATED", "start": 0, "end": 1},
+                                               {"type": "HAS_TAG", "start": 1, "end": 2},
+                                               {"type": "HAS_TAG", "start": 3, "end": 2}]}
+    star = {"nodes": nodes, "relationships": [{"type": "RATED", "start": 0, "end": 1},
+                                              {"type": "HAS_TAG", "start": 1, "end": 2},
+                                              {"type": "RATED", "start": 0, "end": 3}]}
+    for path in (chain, star):
+        query = match_cypher(path)
+        graph.run_text("EXPLAIN " + query)  # parses and plans
+        assert "(n2:Tag {name: 'o\\'brien \"cut\" \\\\ x'})" in query, query
+    assert match_cypher(chain).startswith("MATCH p = (n0:User {id: 7})-[:RATED]->(n1:Movie:Item {id: 1})")
+    assert describe(chain) == "(User 7) -RATED→ (Movie: A) -HAS_TAG→ (Tag: o'brien) ←HAS_TAG- (Movie: B)"
+    assert describe(star).count(";") == 2
