@@ -7,7 +7,7 @@ pairs that share such a node:
     lift = sum over sampled pairs of co-likers(A, B)  /  sum of likers(A) x likers(B) / users
 
 on the TRAIN interactions of the model's split (split.npy; positives by the catalogue's signal model), so a
-director whose films the same people like scores high, a genre shared by thousands of unrelated films near
+maker whose items the same people like scores high, a category shared by thousands of unrelated items near
 1. Pairs are sampled uniformly per (node label, bucket); a bucket with too few pairs falls back to its kind's
 pooled lift. Estimated once per model load (explain/shared.py), used by explain/paths.py rank().
 """
