@@ -275,8 +275,8 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
 
     Only trusted candidates (explain/trust.py: no minor role where something salient is shared, each fact
     through its most structural relationship) are chosen, one path per fact. Those whose cited item would
-    not lower the score if removed (share <= 0) are used only when nothing better is left; the chosen ones
-    come ordered by share. Weight = how telling the kind of link through a node of that degree is (its
+    not lower the score if removed (share <= 0) are used only for an item nothing else explains; the chosen
+    ones come ordered by share. Weight = how telling the kind of link through a node of that degree is (its
     ``lifts``, learned from training interactions; without them a hand-set prior x the node's rarity) x the
     liked item's rating x recency x (1 + 10 x share); across the top-k list, kinds and liked items already
     used are discounted so the explanations stay varied. Works on fetched paths and in-memory candidates.
@@ -316,6 +316,8 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
             return weight * DIVERSITY_PENALTY ** repeats
 
         for scored in (faithful, unfaithful):
+            if scored is unfaithful and picked:
+                break  # an item whose removal would not lower the score explains only an item nothing else does
             while len(picked) < paths and scored:
                 best = max(scored, key=adjusted)
                 scored.remove(best)

@@ -140,10 +140,12 @@ def test_a_liked_item_that_does_not_raise_the_score_is_never_the_main_reason() -
     candidates = {PLAIN: [_candidate(7, "director", 2), _candidate(8, "director", 40)]}
     contributions = {PLAIN: {7: -0.5, 8: 1.5, 9: 0.5}}
     picked = rank(candidates, [PLAIN], 2, default_catalogue(), contributions)[PLAIN]
-    assert [(c.liked_id, share) for c, _, _, share in picked] == [(8, 0.75), (7, -0.25)]
+    assert [(c.liked_id, share) for c, _, _, share in picked] == [(8, 0.75)]
     assert [rank(candidates, [PLAIN], 2, default_catalogue())[PLAIN][0][0].liked_id] == [7]  # without the model
-    only = rank(candidates, [PLAIN], 1, default_catalogue(), contributions)[PLAIN]
-    assert [c.liked_id for c, *_ in only] == [8]
+    # where nothing else explains the item, it is shown, never as the main reason
+    alone = {PLAIN: [_candidate(7, "director", 2)]}
+    picked = rank(alone, [PLAIN], 2, default_catalogue(), contributions)[PLAIN]
+    assert [(c.liked_id, share) for c, _, _, share in picked] == [(7, -0.25)]
 
 
 def test_explanations_are_faithful_to_the_served_model(graph: Graph, trained_graph: TrainedGraph) -> None:
@@ -160,6 +162,8 @@ def test_explanations_are_faithful_to_the_served_model(graph: Graph, trained_gra
             shares = [e["contribution_share"] for e in shown]
             assert all(s is not None for s in shares)
             assert shares == sorted(shares, reverse=True)  # ordered by contribution
+            # one that does not raise the score is shown only for an item nothing faithful explains
+            assert all(s > 0 for s in shares) or not any(s > 0 for s in shares)
             assert [e["main"] for e in shown] == [n == 0 and s > 0 for n, s in enumerate(shares)]
             pos = model.index_of(entry["id"])
             for e in shown:
