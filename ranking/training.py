@@ -118,7 +118,7 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     data = load_dataset(graph, catalogue=catalogue)
     timings["load"] = time.perf_counter() - t
     split = Split.temporal(data, config.split)
-    log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} ratings, {len(data.fact_items)} facts "
+    log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} interactions, {len(data.fact_items)} facts "
         f"({data.n_attrs} attributes); split {json.dumps({k: v for k, v in split.sizes(data).items() if k.endswith('interactions')})}")
     train_m = split.matrix(data, TRAIN)
     val = EvalSet.build(train_m, split.targets(data, VAL))
