@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from kgrec.catalogue.schema import Catalogue
 from kgrec.graph.connection import Graph
-from kgrec.ingest.names import slug, tag_name
+from kgrec.ingest.names import slug as _slug, tag_name
 
 if TYPE_CHECKING:
     from kgrec.explain.paths import Candidate
@@ -33,6 +34,10 @@ JUNK_ENTITY_LABELS = ("DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY"
 DEFAULT_MIN_TAG_USERS = 2
 #: labels whose key carries a prefix before the name ("date:1955", "color:Red"), dropped from the fact key
 PREFIXED_LABELS = ("Entity", "Attribute")
+
+
+#: names are folded again and again across requests (every candidate's shared node): remember them
+slug = lru_cache(maxsize=1 << 16)(_slug)
 
 
 def junk_entity_id(entity_id: str) -> bool:
