@@ -400,9 +400,13 @@ def test_full_shared_data(empty_graph: Graph, cli_env, shared_data: Path):
         "RETURN sum(CASE WHEN rated THEN 1 ELSE 0 END) AS rated, "
         "sum(CASE WHEN rated AND EXISTS { (m)<-[:DIRECTED]-() } THEN 1 ELSE 0 END) AS directed, "
         "sum(CASE WHEN rated AND EXISTS { (m)<-[:ACTED_IN]-() } THEN 1 ELSE 0 END) AS acted, "
-        "sum(CASE WHEN EXISTS { (m)-[:MENTIONS]->() } THEN 1 ELSE 0 END) AS mentions")[0]
+        "sum(CASE WHEN m.overview IS NOT NULL OR m.tagline IS NOT NULL THEN 1 ELSE 0 END) AS with_text, "
+        "sum(CASE WHEN (m.overview IS NOT NULL OR m.tagline IS NOT NULL) AND EXISTS { (m)-[:MENTIONS]->() } "
+        "THEN 1 ELSE 0 END) AS text_mentions")[0]
     assert cover["directed"] >= 0.80 * cover["rated"]
     assert cover["acted"] >= 0.70 * cover["rated"]
-    assert cover["mentions"] >= 0.60 * c[":Movie"]  # ~65% of movies have text
+    # entities come from an item's own text (one person's tag is not enough, issue 13): most movies with an
+    # overview or tagline mention something (86.6% on ../shared/data: 5,496 of 6,348)
+    assert cover["with_text"] >= 0.60 * c[":Movie"] and cover["text_mentions"] >= 0.80 * cover["with_text"]
     code, again = ingest(SHARED_DATA)
     assert code == 0 and counts(empty_graph) == c and sum(written(again).values()) == 0
