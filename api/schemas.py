@@ -152,7 +152,15 @@ class Explanation(BaseModel):
     path: Path
     liked_item: int | None = None
     weight: float | None = None
-    contribution: float | None = None
+    contribution: float | None = Field(None, description="the served score's drop without the cited item")
+    contribution_share: float | None = Field(None, description="that drop as a share of the item's score")
+    main: bool | None = Field(None, description="the main reason: the first explanation, when its share > 0")
+    shared_degree: int | None = None
+
+
+class SocialProof(BaseModel):
+    people: int = Field(description="how many people the user follows or befriends liked the item (nobody named)")
+    text: str
 
 
 class ExplainedItem(BaseModel):
@@ -163,6 +171,7 @@ class ExplainedItem(BaseModel):
     score: float | None
     cold_start: bool | None = None
     explanations: list[Explanation] | None = None
+    social: SocialProof | None = None
 
 
 class Recommendations(BaseModel):
