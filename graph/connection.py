@@ -105,6 +105,16 @@ class Graph:
         """Run ``cypher/<name>.cypher`` in a managed write transaction (retried on transient errors)."""
         return self.run_text(cypher.load(name), params, write=True)
 
+    def write_once(self, name: str, **params: Any) -> bool:
+        """Best effort, one attempt and no retry: for bookkeeping after a failure, when the database may be
+        what failed (the managed retry would add its 30 s to every such write). True if it was written."""
+        try:
+            with self.session(max_transaction_retry_time=0) as session:
+                session.execute_write(lambda tx: tx.run(cypher.load(name), params).consume())
+            return True
+        except Exception:  # noqa: BLE001 - bookkeeping must never turn into the caller's error
+            return False
+
     def write_batches(self, name: str, rows: Iterable[dict[str, Any]], batch_size: int,
                       **params: Any) -> Iterator[int]:
         """UNWIND ``rows`` through ``cypher/<name>.cypher`` one batch per transaction; yields batch sizes."""

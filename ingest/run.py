@@ -1,8 +1,6 @@
 """One ingest run end to end: schema, plan rows, entities, CO_LIKED, counts and the summary."""
 from __future__ import annotations
 
-import contextlib
-
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -79,8 +77,7 @@ def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, 
     except BaseException:
         # whatever was written before the failure changed the graph too: serving processes must not keep
         # answering from what they cached (best effort: the database may be what failed)
-        with contextlib.suppress(Exception):
-            graph.write("ingest/bump_revision")
+        graph.write_once("ingest/bump_revision")
         record_ingest(graph, plan.catalogue.name, "failed")  # for /metrics
         raise
     graph.write("ingest/bump_revision")  # serving processes drop their cached recommendations

@@ -67,5 +67,4 @@ def record_ingest(graph: "Graph", catalogue: str, outcome: str) -> None:
     """Count one ingest into ``catalogue`` (movies, products, …) that ended with ``outcome`` (ok, too_many_rejects, failed) in the
     graph, where every serving process's ``/metrics`` reads it. Best effort: the database may be what
     failed, and a lost count must not turn an ingest's result into an error."""
-    with contextlib.suppress(Exception):
-        graph.write("metrics/record_ingest", catalogue=catalogue, outcome=outcome)
+    graph.write_once("metrics/record_ingest", catalogue=catalogue, outcome=outcome)
