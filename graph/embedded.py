@@ -220,11 +220,12 @@ class LocalServer:
         """Set the initial password before the very first start (Neo4j's own set-initial-password)."""
         if (self.data_dir / "dbms" / "auth.ini").exists() and self.password_file.exists():
             return
-        password = self.initial_password or secrets.token_urlsafe(18)
+        # a generated password never starts with "-": the admin tool would read it as an option
+        password = self.initial_password or "k" + secrets.token_urlsafe(18)
         if len(password) < 8:
             raise ServerError("NEO4J_PASSWORD must have at least 8 characters (Neo4j's minimum).")
         result = subprocess.run(
-            [java, "-cp", str(self.lib / "*"), "org.neo4j.cli.AdminTool", "dbms", "set-initial-password", password],
+            [java, "-cp", str(self.lib / "*"), "org.neo4j.cli.AdminTool", "dbms", "set-initial-password", "--", password],
             capture_output=True, text=True, env=self._env(),
         )
         if result.returncode != 0:
