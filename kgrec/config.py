@@ -93,8 +93,8 @@ class Settings:
     cache_seconds: float = 300.0
     cache_entries: int = 10000
     #: KGREC_COLD_SLOTS: slots of a top-k that may go to a "cold" item (new in the data, few interactions)
-    #: whose attributes match the user's strongly; 0 = off
-    cold_slots: int = 1
+    #: whose attributes match the user's strongly; 0 = off (the default: on MovieLens it cost 3.8% NDCG@10)
+    cold_slots: int = 0
     #: KGREC_SEED: seed for splits and training
     seed: int = 42
     #: KGREC_COLIKE_MIN_USERS / KGREC_COLIKE_TOP: CO_LIKED needs this many common likers (rating >= 4);
@@ -138,7 +138,7 @@ class Settings:
             batch_size=_int(env, "KGREC_BATCH_SIZE", 5000),
             api_key=env.get("KGREC_API_KEY") or None,
             seed=_int(env, "KGREC_SEED", 42),
-            cold_slots=_int(env, "KGREC_COLD_SLOTS", 1),
+            cold_slots=_int(env, "KGREC_COLD_SLOTS", 0),
             cache_seconds=_float(env, "KGREC_CACHE_SECONDS", 300.0),
             cache_entries=_int(env, "KGREC_CACHE_ENTRIES", 10000),
             train_epochs_scale=_float(env, "KGREC_TRAIN_EPOCHS_SCALE", 1.0),
