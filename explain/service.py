@@ -258,7 +258,7 @@ class RecommendationService:
     def _add_new_items(self, model: Any, profile: Profile, pool: list[int], scores: dict[int, float],
                        exclude_seen: bool, category: str | None, size: int, protected: int | None) -> None:
         """Put items the model has not seen into ``pool`` (ids, best first) where their attribute-based
-        score (Recommender.score_new_item) ranks them; a shop's new product reaches a fan of its brand."""
+        score (Recommender.score_new_items) ranks them; a shop's new product reaches a fan of its brand."""
         new = self.new_items(model)
         if not new or not profile:
             return
@@ -266,10 +266,9 @@ class RecommendationService:
         allowed = set(self.category_items(model.catalogue, category)) if category is not None else None
         head = pool[:protected] if protected is not None else pool
         tail = pool[len(head):]
-        for item, facts in new:
-            if item in seen or (allowed is not None and item not in allowed) or not facts:
-                continue
-            score = model.score_new_item(profile, facts)
+        wanted = [(item, facts) for item, facts in new
+                  if item not in seen and (allowed is None or item in allowed) and facts]
+        for (item, _), score in zip(wanted, model.score_new_items(profile, [facts for _, facts in wanted])):
             scores[item] = score
             head.append(item)
         head.sort(key=lambda i: -scores[i])

@@ -214,32 +214,50 @@ class Recommender:
         return [(int(self.item_ids[i]), float(counts[i])) for i in top]
 
     def score_new_item(self, profile: Profile, attributes: Iterable[str | tuple[str, str]]) -> float:
-        """The hybrid score, on the scale of ``score_profile``, of an item that is not in the model
+        """``score_new_items`` for one item."""
+        return self.score_new_items(profile, [attributes])[0]
+
+    def score_new_items(self, profile: Profile, attributes: Sequence[Iterable[str | tuple[str, str]]]) -> list[float]:
+        """The hybrid score, on the scale of ``score_profile``, of each item that is not in the model
         (added after training) known only by its attribute nodes: keys like ``"Brand:Acme"`` or
-        ``"Person:david-fincher"``, optionally as ``(relation, key)`` pairs. Its KG-attribute vector
-        and its PyKEEN embedding (from its neighbours' embeddings) are scored against the profile;
-        the collaborative terms have no evidence and give it the catalogue average. Unknown
-        attribute keys are ignored; with none known it gets the average."""
-        pairs = [(a if isinstance(a, tuple) else (self.attr_relations.get(a, ""), a)) for a in attributes]
-        known = [(r, self.attr_index[k]) for r, k in pairs if k in self.attr_index]
+        ``"Person:jane-doe"``, optionally as ``(relation, key)`` pairs. Its KG-attribute vector and its
+        PyKEEN embedding (from its neighbours' embeddings) are scored against the profile; the
+        collaborative terms have no evidence and give it the catalogue average. Unknown attribute keys are
+        ignored; with none known an item gets the average. The profile's catalogue-wide scores (what each
+        term is standardised by) are computed once for all the items."""
         items, w, _ = self._profile(profile)
-        if not known or len(items) == 0:
-            return 0.0
-        attrs = np.array([a for _, a in known])
-        rels = [r or self.attr_relations.get(k, "") for (r, _), (_, k) in zip(known, pairs)]
-        c, weights, total = self.components, self.params.weights, 0.0
+        if len(items) == 0:
+            return [0.0] * len(attributes)
+        c, weights = self.components, self.params.weights
+        kg = kge = pop = None
         if weights.get("kgattr"):
             cat = c.kgattr.score_profile(items, w)
-            s = c.kgattr.score_item(c.kgattr.item_vector(attrs), items, w)
-            total += weights["kgattr"] * (s - cat.mean()) / max(float(cat.std()), 1e-6)
-        emb = c.kge.item_from_attributes(attrs, rels) if weights.get("kge") else None
-        if emb is not None:
+            kg = (float(cat.mean()), max(float(cat.std()), 1e-6))
+        if weights.get("kge"):
             q = c.kge.query(items, w)
             cat = c.kge.score_query(q)
-            probe = type(c.kge)(c.kge.model, emb[None, :], np.array([True]), c.kge.attr_emb, c.kge.attr_known, c.kge.relation_emb)
-            s = float(probe.score_query(q)[0])
-            total += weights["kge"] * (s - cat.mean()) / max(float(cat.std()), 1e-6)
+            kge = (q, float(cat.mean()), max(float(cat.std()), 1e-6))
         if weights.get("popularity"):
             cat = np.log1p(c.popularity)
-            total += weights["popularity"] * (0.0 - cat.mean()) / max(float(cat.std()), 1e-6)
-        return float(total)
+            pop = weights["popularity"] * (0.0 - float(cat.mean())) / max(float(cat.std()), 1e-6)
+        out = []
+        for attrs_of_item in attributes:
+            pairs = [(a if isinstance(a, tuple) else (self.attr_relations.get(a, ""), a)) for a in attrs_of_item]
+            known = [(r or self.attr_relations.get(k, ""), self.attr_index[k]) for r, k in pairs if k in self.attr_index]
+            if not known:
+                out.append(0.0)
+                continue
+            attrs = np.array([a for _, a in known])
+            total = 0.0
+            if kg is not None:
+                s = c.kgattr.score_item(c.kgattr.item_vector(attrs), items, w)
+                total += weights["kgattr"] * (s - kg[0]) / kg[1]
+            emb = c.kge.item_from_attributes(attrs, [r for r, _ in known]) if kge is not None else None
+            if emb is not None:
+                probe = type(c.kge)(c.kge.model, emb[None, :], np.array([True]), c.kge.attr_emb, c.kge.attr_known,
+                                    c.kge.relation_emb)
+                total += weights["kge"] * (float(probe.score_query(kge[0])[0]) - kge[1]) / kge[2]
+            if pop is not None:
+                total += pop
+            out.append(float(total))
+        return out
