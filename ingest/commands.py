@@ -39,6 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", default=None, help="a mirror: files at <base>/<host>/<path> "
                                                     "(default KGREC_FETCH_BASE_URL, else the publishers)")
     p.set_defaults(handler=data_fetch)
+    p = data_sub.add_parser("generate", help="a generated example catalogue of any size (kgrec.examples: planted "
+                                             "structure), as the CSV files `kgrec ingest csv` reads")
+    p.add_argument("kind", choices=["products", "music"])
+    p.add_argument("--dest", type=Path, required=True, help="folder for items.csv, interactions.csv, social.csv")
+    p.add_argument("--items", type=int, default=400)
+    p.add_argument("--users", type=int, default=300)
+    p.add_argument("--interactions", type=int, default=None,
+                   help="about this many interaction rows (default: 30 per user plus word of mouth, as the demo)")
+    p.add_argument("--social", type=int, default=None, help="about this many social edges (default 2.5 per user)")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(handler=data_generate)
 
     p = sub.add_parser("browse", help="how to explore the graph in Neo4j Browser (URL, login, style, queries)")
     p.set_defaults(handler=browse)
@@ -135,6 +146,23 @@ def data_fetch(args: argparse.Namespace) -> int:
     for line in done:
         print(line)
     print(f"ready: kgrec ingest movielens --source {args.dest}")
+    return 0
+
+
+def data_generate(args: argparse.Namespace) -> int:
+    from kgrec.cli import CommandError
+    from kgrec.examples import ExampleSize, generate
+
+    try:
+        size = ExampleSize.scaled(args.items, args.users, args.interactions, args.social, seed=args.seed)
+    except ValueError as exc:
+        raise CommandError(str(exc), 2) from None
+    for name, path in generate(args.kind, args.dest, size).items():
+        with path.open("rb") as f:
+            rows = sum(1 for _ in f) - 1
+        print(f"{name}: {rows:,} rows -> {path}")
+    print(f"ready: kgrec ingest csv --catalogue {args.kind} --items {args.dest}/items.csv "
+          f"--interactions {args.dest}/interactions.csv --social {args.dest}/social.csv")
     return 0
 
 

@@ -32,8 +32,24 @@ class ExampleSize:
     items: int = 400
     users: int = 300
     groups: int = 8
-    per_user: int = 30       # interactions per user (on average)
+    per_user: float = 30     # interactions per user before word of mouth (Poisson mean, at least 8 each)
     seed: int = 7
+    social_per_user: float = 2.5  # social edges tried per user (uniform 1 .. 2x-1; duplicates dropped)
+
+    @classmethod
+    def scaled(cls, items: int, users: int, interactions: int | None = None, social: int | None = None,
+               seed: int = 7, groups: int | None = None) -> "ExampleSize":
+        """A size from totals: about ``interactions`` interaction rows (within ~10%: repeats are dropped;
+        default 30 per user plus word of mouth, as the demo) and about ``social`` social edges (default
+        2.5 per user). Taste groups grow with the catalogue (one per 1,000 items, at least 8) so a group's
+        favourite makers stay a few hundred items. The defaults give the demo's catalogue."""
+        if min(items, users, interactions or 1) < 1:
+            raise ValueError("items, users and interactions must be positive")
+        # word of mouth adds ~3.3 rows per user; a repeated item is skipped (measured: 4-8% of draws)
+        per_user = cls.per_user if interactions is None else max(1.0, (interactions / users - 3.3) / 0.95)
+        social_per_user = 2.5 if social is None else max(1.0, social / users / 0.93)
+        return cls(items=items, users=users, groups=groups or max(8, items // 1000), per_user=per_user,
+                   seed=seed, social_per_user=social_per_user)
 
 
 def generate(kind: str, dest: Path, size: ExampleSize = ExampleSize()) -> dict[str, Path]:
@@ -176,7 +192,7 @@ def _social(rng: np.random.Generator, user_group: np.ndarray, size: ExampleSize,
     social_kind = "follows" if kind == "products" else "friend"
     for u in range(size.users):
         same = np.flatnonzero(user_group == user_group[u])
-        for _ in range(int(rng.integers(1, 5))):
+        for _ in range(int(rng.integers(1, max(2, round(2 * size.social_per_user))))):
             other = int(rng.choice(same)) if rng.random() < 0.85 else int(rng.integers(0, size.users))
             a, b = (u, other) if social_kind == "follows" else (min(u, other), max(u, other))
             if a == b or (a, b) in seen:
