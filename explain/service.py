@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,9 +114,11 @@ class RecommendationService:
                 raise NoModel("no model version is active yet: run `kgrec train`")
             version = rows[0]["id"]
             if version != self._model_version:
+                from kgrec.ranking.modelstore import locate_version
                 from kgrec.ranking.recommender import Recommender
 
-                path = Path(rows[0].get("path") or self.settings.models_dir / version)
+                # the version's key in the model store (an old graph's absolute path when the store lacks it)
+                path = locate_version(self.settings, version, rows[0].get("key"), rows[0].get("path"))
                 catalogue = active_catalogue(self.graph)
                 model = Recommender.load(path)
                 index = SharedIndex.load(path, self.graph, catalogue, self.settings.explain_min_tag_users)

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 def _source_checkout() -> Path | None:
     """The repository root when kgrec runs from a source checkout (an editable install), else None."""
@@ -38,6 +39,22 @@ def default_data_dir(home: Path) -> Path:
     """``<repo>/../shared/data`` in a source checkout, else ``<home>/data`` (where
     `kgrec data fetch movielens --dest` can put the originals)."""
     return REPO_ROOT.parent / "shared" / "data" if REPO_ROOT else home / "data"
+
+
+def local_store_root(uri: str) -> Path:
+    """The folder a model store URI names: a path (``/mnt/models``, ``~/models``) or a ``file://`` URI.
+    Only local or shared (mounted) folders are implemented; another scheme (``s3://`` ...) is refused here
+    with the way round it, so a typo never trains into a folder nobody serves from."""
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"KGREC_MODEL_STORE {uri!r}: a file:// URI names no host (file:///path)")
+        return Path(unquote(parts.path)).expanduser().resolve()
+    # a bare path; a one-letter "scheme" is a Windows drive
+    if parts.scheme and len(parts.scheme) > 1:
+        raise ValueError(f"KGREC_MODEL_STORE {uri!r}: the {parts.scheme}:// scheme is not implemented; only a "
+                         f"local or shared folder (a path or file:// URI): mount the store and give its path")
+    return Path(uri).expanduser().resolve()
 
 
 def _number(env: dict[str, str], name: str, default: float, kind: type = int) -> Any:
@@ -117,6 +134,10 @@ class Settings:
     #: KGREC_TRAIN_THREADS: CPU threads for training (torch, PyKEEN, implicit). Default 1: on the
     #: 2-core reference machine torch's sparse backward and PyKEEN ran 2-10x slower with 2 threads
     train_threads: int = 1
+    #: KGREC_MODEL_STORE: where model versions live, as a path or file:// URI (default <KGREC_HOME>/models).
+    #: The graph records each version by its key in the store, so API replicas and the trainer on other
+    #: machines share one mounted folder at any mount point. Only local/shared folders are implemented
+    model_store: str | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -150,6 +171,7 @@ class Settings:
             entity_min_tag_users=_int(env, "KGREC_ENTITY_MIN_TAG_USERS", 2),
             spacy_model=env.get("KGREC_SPACY_MODEL") or "auto",
             fetch_base_url=env.get("KGREC_FETCH_BASE_URL") or None,
+            model_store=env.get("KGREC_MODEL_STORE") or None,
             extra={k: v for k, v in env.items() if k.startswith("KGREC_")},
         )
 
@@ -168,8 +190,14 @@ class Settings:
         return self.neo4j_lib_dir or self.home / "neo4j-lib"
 
     @property
+    def model_store_uri(self) -> str:
+        """KGREC_MODEL_STORE as given, or the default folder as a file:// URI."""
+        return self.model_store or (self.home / "models").as_uri()
+
+    @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        """The model store's folder (ValueError for a store that is not a local or mounted folder)."""
+        return local_store_root(self.model_store) if self.model_store else self.home / "models"
 
     @property
     def rejects_dir(self) -> Path:

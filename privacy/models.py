@@ -9,15 +9,19 @@ from kgrec.graph.connection import Graph
 
 def version_dirs(graph: Graph | None, settings: Settings) -> list[Path]:
     """Every model version folder: those under the models folder (half-written ``.partial`` ones too) and
-    any other place a ``(:ModelVersion)`` records."""
+    any other place a ``(:ModelVersion)`` records (its key in the model store, and the absolute path an older
+    graph recorded: both, so a copy left at the old place is purged too)."""
+    from kgrec.ranking.modelstore import open_store
+
     found: set[Path] = set()
     if settings.models_dir.is_dir():
         found |= {p for p in settings.models_dir.iterdir() if (p / "dataset.npz").is_file()}
     if graph is not None:
+        store = open_store(settings)
         for row in graph.read("privacy/model_paths"):
-            path = Path(row["path"]) if row["path"] else settings.models_dir / row["id"]
-            if (path / "dataset.npz").is_file():
-                found.add(path)
+            for path in [store.local(row["key"] or row["id"])] + ([Path(row["path"])] if row["path"] else []):
+                if (path / "dataset.npz").is_file():
+                    found.add(path)
     return sorted(found)
 
 

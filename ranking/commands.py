@@ -140,7 +140,7 @@ def models_list(args: argparse.Namespace) -> int:
         print("no model versions yet: run `kgrec train`")
     else:
         for r in rows:
-            print(f"{r['id']}  {'active' if r['active'] else '      '}  {r['created']}  {r['path']}")
+            print(f"{r['id']}  {'active' if r['active'] else '      '}  {r['created']}  {r['key'] or r['path']}")
     return 0
 
 

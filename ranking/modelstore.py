@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from kgrec.config import Settings
 from kgrec.embeddings.kge import KGEModel
 from kgrec.embeddings.lightgcn import LightGCNModel
 from kgrec.ranking.hybrid import BlendParams, Components
@@ -34,6 +35,44 @@ def version_dir(models_dir: Path, version: str) -> Path:
     if not _VERSION.match(version):
         raise ValueError(f"not a model version id: {version!r}")
     return models_dir / version
+
+
+class LocalStore:
+    """A model store that is a folder, local or shared between machines (NFS, a mounted volume): a version's
+    key is its folder name. An object store (``s3://``, ``gs://``) would be another class with the same two
+    methods, ``local(key)`` downloading the version into a local cache first, and an entry in ``STORES``;
+    none is implemented (config.local_store_root refuses other schemes)."""
+
+    scheme = "file"
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def key(self, version: str) -> str:
+        """What the graph records for a version: relative to the store, so any mount point reads it."""
+        return version_dir(self.root, version).name
+
+    def local(self, key: str) -> Path:
+        """The version's folder on this machine."""
+        return version_dir(self.root, key)
+
+
+STORES = {"file": LocalStore}
+
+
+def open_store(settings: Settings) -> LocalStore:
+    """The store ``KGREC_MODEL_STORE`` names (ValueError for a scheme that is not implemented)."""
+    return STORES["file"](settings.models_dir)
+
+
+def locate_version(settings: Settings, version: str, key: str | None, legacy_path: str | None) -> Path:
+    """The folder of a recorded version: its ``key`` in the store (the version id when the node has no key).
+    A graph written before keys recorded an absolute ``path``: used when the store does not hold the key,
+    so an old graph still loads where its folder was."""
+    where = open_store(settings).local(key or version)
+    if not (where / MANIFEST).exists() and legacy_path and (Path(legacy_path) / MANIFEST).exists():
+        return Path(legacy_path)
+    return where
 
 
 def save_components(directory: Path, comp: Components) -> None:

@@ -260,7 +260,7 @@ def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) 
     vectors, never a mix (the vector index is updated by that same commit). Only the index DDL, which
     cannot share a transaction with data, runs before it, and is a no-op while the dimension is unchanged."""
     from kgrec.ranking.dataset import Dataset
-    from kgrec.ranking.modelstore import read_manifest, read_report, version_dir
+    from kgrec.ranking.modelstore import open_store, read_manifest, read_report, version_dir
 
     directory = version_dir(settings.models_dir, version)
     read_manifest(directory)
@@ -273,7 +273,8 @@ def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) 
         ("models/set_item_embeddings", {"rows": rows, "version": version}),
         ("models/clear_stale_embeddings", {"version": version}),
         ("models/create_version", {"id": version, "created": datetime.now(timezone.utc).isoformat(),
-                                   "metrics": json.dumps(summary_metrics(report)), "path": str(directory)}),
+                                   "metrics": json.dumps(summary_metrics(report)),
+                                   "key": open_store(settings).key(version)}),
         ("models/activate_version", {"id": version}),
     ])
     if not results[-1]:

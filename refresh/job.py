@@ -144,12 +144,12 @@ def train_candidate(graph: Graph, settings: Settings, progress: bool, quick: boo
 
 
 def active_version(graph: Graph, settings: Settings) -> VersionScore | None:
-    from kgrec.ranking.modelstore import version_dir
+    from kgrec.ranking.modelstore import locate_version
 
     rows = graph.read("models/active_version")
     if not rows:
         return None
-    path = Path(rows[0]["path"] or version_dir(settings.models_dir, rows[0]["id"]))
+    path = locate_version(settings, rows[0]["id"], rows[0]["key"], rows[0]["path"])
     return VersionScore(rows[0]["id"], hybrid_ndcg(json.loads(rows[0]["metrics"])), path)
 
 

@@ -1,3 +1,3 @@
 // Where every recorded model version's files are (a version may live outside the models folder).
 MATCH (v:ModelVersion)
-RETURN v.id AS id, v.path AS path
+RETURN v.id AS id, v.key AS key, v.path AS path
