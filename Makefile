@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install jars browser clean-state
+.PHONY: demo test install jars browser haproxy clean-state
 
 demo: install jars
 	$(VENV)/bin/kgrec demo
 
-test: install jars browser
+test: install jars browser haproxy
 	$(VENV)/bin/python -m pytest
 
 install: $(STAMP)
@@ -31,6 +31,13 @@ browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "no chromium (needs root and apt-get to install it): the web page's browser tests will skip"
+
+# tests/test_replicas.py runs two API replicas behind haproxy (Debian's package, deploy/haproxy.cfg); installed
+# when root with apt-get. Elsewhere install it yourself: without it that test fails (it never skips).
+haproxy:
+	@command -v haproxy >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; } \
+	  || echo "no haproxy (needs root and apt-get to install it): tests/test_replicas.py will fail"
 
 # Stops the local server and deletes all local state (graph, models, password). Asks nothing: be sure.
 clean-state:
