@@ -38,7 +38,7 @@ def store(graph: Graph, catalogue: Catalogue, *, replace: bool = False) -> None:
         raise CatalogueMismatch(
             f"the graph holds the {rows[0]['name']!r} catalogue, not {catalogue.name!r}: ingest with "
             f"--catalogue {rows[0]['name']} (or wipe the graph first)")
-    if not rows and catalogue.name != DEFAULT and graph.read("catalogue/has_items"):
+    if not rows and catalogue.name != DEFAULT and not replace and graph.read("catalogue/has_items"):
         raise CatalogueMismatch(
             f"the graph already holds items of the {DEFAULT!r} catalogue, not {catalogue.name!r}: "
             "wipe the graph first")
