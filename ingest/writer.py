@@ -15,6 +15,7 @@ from tqdm import tqdm
 from kgrec.catalogue.schema import Catalogue
 from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
+from kgrec.graph.paging import is_paged, pages
 from kgrec.ingest.plan import LINK, Plan, Step
 
 
@@ -37,7 +38,10 @@ def existing_rows(graph: Graph, step: Step) -> set[tuple]:
 
 
 def collected(graph: Graph, query: str, **params: object) -> set[tuple]:
-    """The lists of a ``RETURN collect([…]) AS rows`` query, as a set of tuples."""
+    """The lists of a ``RETURN collect([…]) AS rows`` query, as a set of tuples; a keyset-paged query
+    (graph/paging.py: interactions, a row per interaction) is read page by page."""
+    if is_paged(query):
+        return {tuple(row) for rec in pages(graph, query, **params) for row in rec["rows"]}
     result = graph.read(query, **params)
     return {tuple(row) for row in result[0]["rows"]} if result else set()
 

@@ -134,6 +134,17 @@ class Settings:
     #: KGREC_TRAIN_THREADS: CPU threads for training (torch, PyKEEN, implicit). Default 1: on the
     #: 2-core reference machine torch's sparse backward and PyKEEN ran 2-10x slower with 2 threads
     train_threads: int = 1
+    #: KGREC_EASE_DENSE_MAX_ITEMS: above this many items (with >= 2 training interactions) the item-item model
+    #: is EASE restricted to each item's KGREC_EASE_NEIGHBOURS most co-occurring items (ranking/sparse_items.py)
+    #: instead of dense EASE, whose items x items inverse needs ~20 bytes x items² (4.5 GB at 15k)
+    ease_dense_max_items: int = 15000
+    ease_neighbours: int = 50
+    #: KGREC_EVAL_MAX_CELLS: validation and test users are sampled so that users x items stays under this
+    #: (every term scores them over the whole catalogue as dense float32 rows: ~10 such matrices at once)
+    eval_max_cells: int = 100_000_000
+    #: KGREC_TRAIN_BUDGET: LightGCN and PyKEEN train for at most this many rows seen (epochs x training
+    #: interactions, resp. triples); large catalogues get fewer epochs, MovieLens-sized ones their full count
+    train_budget: int = 10_000_000
     #: KGREC_MODEL_STORE: where model versions live, as a path or file:// URI (default <KGREC_HOME>/models).
     #: The graph records each version by its key in the store, so API replicas and the trainer on other
     #: machines share one mounted folder at any mount point. Only local/shared folders are implemented
@@ -164,6 +175,10 @@ class Settings:
             cache_entries=_int(env, "KGREC_CACHE_ENTRIES", 10000),
             train_epochs_scale=_float(env, "KGREC_TRAIN_EPOCHS_SCALE", 1.0),
             train_threads=max(1, _int(env, "KGREC_TRAIN_THREADS", 1)),
+            ease_dense_max_items=_int(env, "KGREC_EASE_DENSE_MAX_ITEMS", 15000),
+            ease_neighbours=max(1, _int(env, "KGREC_EASE_NEIGHBOURS", 50)),
+            eval_max_cells=max(1, _int(env, "KGREC_EVAL_MAX_CELLS", 100_000_000)),
+            train_budget=max(1, _int(env, "KGREC_TRAIN_BUDGET", 10_000_000)),
             colike_min_users=_int(env, "KGREC_COLIKE_MIN_USERS", 5),
             colike_top=_int(env, "KGREC_COLIKE_TOP", 50),
             max_reject_rate=_float(env, "KGREC_MAX_REJECT_RATE", 0.01),

@@ -20,6 +20,7 @@ from kgrec.ranking.dataset import Dataset
 from kgrec.ranking.hybrid import (KG_COMPONENTS, SOCIAL, BlendParams, Components, blend, score_histories,
                                   social_scores, tune_weights)
 from kgrec.ranking.metrics import EvalSet, bootstrap_ratio, evaluate, ndcg_at_k
+from kgrec.ranking.scale import sample_users
 from kgrec.ranking.split import TEST, TRAIN, VAL, Split
 
 Log = Callable[[str], None]
@@ -64,7 +65,9 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
     from kgrec.ranking.baselines import tune_als, tune_itemknn
 
     train_m = split.matrix(data, TRAIN)
-    val = EvalSet.build(train_m, split.targets(data, VAL))
+    # the same sample train() evaluated its components on: dense users x items score matrices must fit
+    val = sample_users(EvalSet.build(train_m, split.targets(data, VAL)), data.n_items, config.eval_max_cells,
+                       config.split.seed)
     hist_r, hist_t = _histories(data, split, TRAIN)
     objective = lambda s: ndcg_at_k(s, val)  # noqa: E731
     network = network_likes(data, split, TRAIN)
@@ -133,7 +136,8 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     positive = float(manifest["positive_rating"])
     train_m = split.matrix(data, TRAIN)
     history = split.matrix(data, TRAIN, VAL)
-    test = EvalSet.build(history, split.targets(data, TEST))
+    test = sample_users(EvalSet.build(history, split.targets(data, TEST)), data.n_items, settings.eval_max_cells,
+                        split.config.seed)
     hist_r, hist_t = _histories(data, split, TRAIN, VAL)
 
     if tuned is not None:

@@ -17,7 +17,7 @@ from kgrec.config import Settings
 from kgrec.embeddings.kge import KGEModel
 from kgrec.embeddings.lightgcn import LightGCNModel
 from kgrec.ranking.hybrid import BlendParams, Components
-from kgrec.ranking.itemmodels import EASE
+from kgrec.ranking import sparse_items
 from kgrec.ranking.kgterm import AttributeModel
 
 MANIFEST = "manifest.json"
@@ -77,7 +77,7 @@ def locate_version(settings: Settings, version: str, key: str | None, legacy_pat
 
 def save_components(directory: Path, comp: Components) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez(directory / "ease.npz", items=comp.ease.items, B=comp.ease.B, n_items=comp.ease.n_items)
+    sparse_items.save(directory, comp.ease)  # dense EASE or, on large catalogues, its sparse form
     save_lightgcn(directory, comp.lightgcn)
     comp.kge.save(directory / "kge.npz")
     sp.save_npz(directory / "kgattr_matrix.npz", comp.kgattr.matrix)
@@ -86,8 +86,7 @@ def save_components(directory: Path, comp: Components) -> None:
 
 
 def load_components(directory: Path) -> Components:
-    with np.load(directory / "ease.npz") as z:
-        ease = EASE(z["items"], z["B"], int(z["n_items"]))
+    ease = sparse_items.load(directory)
     lightgcn = load_lightgcn(directory)
     kgattr = AttributeModel(sp.load_npz(directory / "kgattr_matrix.npz").tocsr(), np.load(directory / "kgattr_idf.npy"))
     return Components(ease, lightgcn, KGEModel.load(directory / "kge.npz"), kgattr,

@@ -14,6 +14,7 @@ import numpy as np
 from kgrec.ranking.dataset import Dataset
 from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, profile_weights, standardize
 from kgrec.ranking.modelstore import load_components, read_manifest
+from kgrec.ranking.sparse_items import item_block
 
 Profile = Sequence[tuple[int, float, int]]  # (item id, rating, ts epoch seconds)
 
@@ -158,7 +159,7 @@ class Recommender:
             rows, col_ok = e.items[pos] == items, e.items[cols] == targets
             vals = np.zeros((len(items), len(targets)))
             if rows.any() and col_ok.any():
-                vals[np.ix_(rows, col_ok)] = e.B[np.ix_(pos[rows], cols[col_ok])] * w[rows, None]
+                vals[np.ix_(rows, col_ok)] = item_block(e, pos[rows], cols[col_ok]) * w[rows, None]
             raw["ease"] = vals
         if weights.get("lightgcn"):
             emb = comp.lightgcn.item_emb

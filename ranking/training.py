@@ -43,6 +43,13 @@ class TrainConfig:
     half_lives: tuple[float, ...] = (0.0, 100.0)  # profile recency options tried on validation
     disliked_weights: tuple[float, ...] = (0.5, 0.25)
     threads: int = 2
+    #: KGREC_EVAL_MAX_CELLS / KGREC_TRAIN_BUDGET (kgrec/config.py): evaluated users sampled so users x items
+    #: stays under the first; LightGCN and PyKEEN epochs capped so epochs x rows stays under the second
+    eval_max_cells: int = 100_000_000
+    train_budget: int = 10_000_000
+    #: KGREC_EASE_DENSE_MAX_ITEMS / KGREC_EASE_NEIGHBOURS: above that many items, sparse EASE (ranking/sparse_items.py)
+    ease_dense_max_items: int = 15000
+    ease_neighbours: int = 50
     #: a previous version's folder to warm-start from (ranking/warmstart.py); None trains from scratch
     warm_from: str | None = None
     #: with a warm start, LightGCN and PyKEEN train for this share of their epochs
@@ -64,7 +71,9 @@ class TrainConfig:
                        kge_candidates=(base.kge.model,) if quick else base.kge_candidates,
                        kge_select_epochs=max(1, round(base.kge_select_epochs * scale)),
                        half_lives=(0.0,) if quick else base.half_lives,
-                       threads=settings.train_threads)
+                       threads=settings.train_threads, eval_max_cells=settings.eval_max_cells,
+                       train_budget=settings.train_budget, ease_dense_max_items=settings.ease_dense_max_items,
+                       ease_neighbours=settings.ease_neighbours)
 
     def describe(self) -> dict[str, Any]:
         d = asdict(self)
@@ -99,10 +108,12 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     from kgrec.catalogue.store import active as active_catalogue
     from kgrec.ranking.graphdata import load_dataset
     from kgrec.ranking.hybrid import Components
-    from kgrec.ranking.itemmodels import EASE, Popularity
+    from kgrec.ranking.itemmodels import Popularity
     from kgrec.ranking.kgterm import AttributeModel
     from kgrec.ranking.metrics import EvalSet, ndcg_at_k
     from kgrec.ranking.modelstore import new_version_id, save_components, version_dir, write_manifest
+    from kgrec.ranking.scale import budget_epochs, sample_users
+    from kgrec.ranking.sparse_items import fit_item_model, kind as item_model_kind
     from kgrec.ranking.split import TRAIN, VAL, Split
 
     config = config or TrainConfig.from_settings(settings)
@@ -121,18 +132,21 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} interactions, {len(data.fact_items)} facts "
         f"({data.n_attrs} attributes); split {json.dumps({k: v for k, v in split.sizes(data).items() if k.endswith('interactions')})}")
     train_m = split.matrix(data, TRAIN)
-    val = EvalSet.build(train_m, split.targets(data, VAL))
+    val = sample_users(EvalSet.build(train_m, split.targets(data, VAL)), data.n_items, config.eval_max_cells,
+                       config.split.seed)
     if len(val.users) == 0:
         raise ValueError("no validation positives: too few ratings (or none >= "
                          f"{config.split.positive_rating}) to tune anything")
 
     t = _stage(log, "EASE, popularity, KG attribute term …")
-    ease = EASE.fit(train_m, l2=config.ease_l2, min_count=config.ease_min_count)
+    ease = fit_item_model(train_m, config.ease_l2, config.ease_min_count, config)  # sparse above the threshold
     popularity = Popularity.fit(train_m).counts
     kgattr = AttributeModel.fit(data.n_items, data.n_attrs, data.fact_items, data.fact_attrs)
     timings["ease_kgattr"] = time.perf_counter() - t
 
     warm = _warm_start(config, data, log)
+    config = replace(config, lightgcn=replace(config.lightgcn, epochs=budget_epochs(
+        config.lightgcn.epochs, train_m.nnz, config.train_budget)))  # large catalogues: fewer epochs
     lg_config = config.lightgcn
     lg_init = None
     if warm is not None and warm.lightgcn.values.shape[1] == lg_config.dim:
@@ -151,6 +165,9 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     triples = Triples.build(data.users[likes], data.items[likes], data.fact_items, data.fact_relations,
                             data.fact_attrs, data.relations, data.n_items, data.n_attrs, data.n_users,
                             config.kge.min_attr_items)
+    kge_epochs = budget_epochs(config.kge.epochs, len(triples.heads), config.train_budget)
+    config = replace(config, kge=replace(config.kge, epochs=kge_epochs),
+                     kge_select_epochs=min(config.kge_select_epochs, kge_epochs))
     kge_val: dict[str, float] = {}
     if warm is not None and warm.kge_entities.values.shape[1] == config.kge.dim:
         # the interaction model the previous run chose on validation, from its embeddings
@@ -196,7 +213,7 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     save_components(tmp, components)
     np.save(tmp / "item_embeddings.npy", published_embeddings(components, train_m))
     write_manifest(tmp, version, tuned.params, config.split.positive_rating, {
-        "config": config.describe(), "catalogue": catalogue.name, "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
+        "config": config.describe(), "item_model": item_model_kind(ease), "catalogue": catalogue.name, "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
         "ablations": {k: v for k, v in tuned.ablations.items()}, "baselines": tuned.baseline_params,
         "validation": tuned.validation,  # what `kgrec evaluate --recompute` reports beside the test metrics
         "warm_start": None if warm is None else {
@@ -255,10 +272,13 @@ def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) 
     """Write the version's item embeddings to Neo4j (``Item.embedding`` + the ``item_embedding``
     vector index), record its ``(:ModelVersion)`` and make it the only active one.
 
-    The embeddings, the removal of stale ones, the version node and the activation are ONE write
-    transaction, so a reader sees either the old version with its vectors or the new one with its
-    vectors, never a mix (the vector index is updated by that same commit). Only the index DDL, which
-    cannot share a transaction with data, runs before it, and is a no-op while the dimension is unchanged."""
+    The vectors are first staged in batches of EMBEDDING_BATCH items (``Item.staged_embedding``, which no
+    reader reads: a 100k-item catalogue is never one huge message or transaction from here); then the
+    switch (staged -> ``Item.embedding``, copied inside Neo4j), the removal of stale ones, the version node
+    and the activation are ONE write transaction, so a reader sees either the old version with its vectors
+    or the new one with its vectors, never a mix (the vector index is updated by that same commit). Only
+    the index DDL, which cannot share a transaction with data, runs before it, and is a no-op while the
+    dimension is unchanged."""
     from kgrec.ranking.dataset import Dataset
     from kgrec.ranking.modelstore import open_store, read_manifest, read_report, version_dir
 
@@ -267,10 +287,17 @@ def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) 
     data = Dataset.load(directory)
     emb = np.load(directory / "item_embeddings.npy")
     report = read_report(directory)
-    rows = [{"id": int(i), "embedding": v.tolist()} for i, v in zip(data.item_ids, emb) if v.any()]
     ensure_vector_index(graph, emb.shape[1])
+    graph.write("models/clear_staged_embeddings", version=version)  # left by a publish that died half-way
+    staged = 0
+    for lo in range(0, len(emb), EMBEDDING_BATCH):
+        rows = [{"id": int(i), "embedding": v.tolist()}
+                for i, v in zip(data.item_ids[lo:lo + EMBEDDING_BATCH], emb[lo:lo + EMBEDDING_BATCH]) if v.any()]
+        if rows:
+            graph.write("models/stage_item_embeddings", rows=rows, version=version)
+            staged += len(rows)
     results = graph.write_together([
-        ("models/set_item_embeddings", {"rows": rows, "version": version}),
+        ("models/set_item_embeddings", {"version": version}),
         ("models/clear_stale_embeddings", {"version": version}),
         ("models/create_version", {"id": version, "created": datetime.now(timezone.utc).isoformat(),
                                    "metrics": json.dumps(summary_metrics(report)),
@@ -279,10 +306,12 @@ def publish(graph: Graph, settings: Settings, version: str, log: Log = _stderr) 
     ])
     if not results[-1]:
         raise KeyError(f"no ModelVersion {version!r} in the graph")  # cannot happen: created just above
-    log(f"published {version}: {len(rows)} item embeddings, vector index {VECTOR_INDEX}, active")
+    log(f"published {version}: {staged} item embeddings, vector index {VECTOR_INDEX}, active")
 
 
 VECTOR_INDEX = "item_embedding"
+#: items per staging transaction of publish (1000 x 192 floats: ~1.5 MB a message)
+EMBEDDING_BATCH = 1000
 
 
 def ensure_vector_index(graph: Graph, dimensions: int) -> None:
