@@ -224,10 +224,7 @@ class LocalServer:
         password = self.initial_password or "k" + secrets.token_urlsafe(18)
         if len(password) < 8:
             raise ServerError("NEO4J_PASSWORD must have at least 8 characters (Neo4j's minimum).")
-        result = subprocess.run(
-            [java, "-cp", str(self.lib / "*"), "org.neo4j.cli.AdminTool", "dbms", "set-initial-password", "--", password],
-            capture_output=True, text=True, env=self._env(),
-        )
+        result = self.admin("dbms", "set-initial-password", "--", password, java=java)
         if result.returncode != 0:
             raise ServerError(f"could not set the initial password: {result.stdout}{result.stderr}")
         self.password_file.parent.mkdir(parents=True, exist_ok=True)
@@ -235,6 +232,26 @@ class LocalServer:
         with os.fdopen(fd, "w") as fh:
             fh.write(password + "\n")
         os.chmod(self.password_file, 0o600)
+
+    def admin(self, *args: str, java: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run Neo4j's admin tool (``neo4j-admin …``) on this server's home and configuration."""
+        return subprocess.run([java or self.java_command(), f"-Xmx{self.heap}", "-cp", str(self.lib / "*"),
+                               "org.neo4j.cli.AdminTool", *args], capture_output=True, text=True, env=self._env())
+
+    def import_full(self, files: list[str], database: str = "neo4j", report: Path | None = None) -> str:
+        """``neo4j-admin database import full`` into ``database``, replacing it: ``files`` are its
+        ``--nodes=…``/``--relationships=…`` arguments. The server must be stopped (it writes the store
+        files). Returns the importer's output."""
+        if self.pid() is not None:
+            raise ServerError("the local server must be stopped for an offline import (`kgrec neo4j stop`)")
+        self._write_conf()  # the importer finds the data folder through it
+        args = ["database", "import", "full", "--overwrite-destination=true", "--max-off-heap-memory=25%",
+                f"--report-file={report or self.logs_dir / 'import.report'}", *files, "--", database]
+        result = self.admin(*args)
+        if result.returncode != 0:
+            tail = (result.stdout or "")[-4000:] + (result.stderr or "")[-3000:]
+            raise ServerError(f"neo4j-admin database import full failed (exit {result.returncode}):\n{tail}")
+        return result.stdout
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)

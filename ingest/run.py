@@ -69,11 +69,12 @@ class IngestReport:
 
 def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, *, batch_size: int | None = None,
                 entities: bool = True, co_liked: bool = True, progress: bool = True,
-                timings: dict[str, float] | None = None) -> IngestReport:
-    """Write ``plan`` into the graph (idempotent; only new or changed rows are sent)."""
+                timings: dict[str, float] | None = None, loaded: list[StepResult] | None = None) -> IngestReport:
+    """Write ``plan`` into the graph (idempotent; only new or changed rows are sent). ``loaded``: the base
+    steps a bulk import has just written into the (then empty) database (ingest/bulk.py), not sent again."""
     try:
         report = _ingest_plan(graph, plan, settings, rejects, batch_size=batch_size, entities=entities,
-                              co_liked=co_liked, progress=progress, timings=timings)
+                              co_liked=co_liked, progress=progress, timings=timings, loaded=loaded)
     except BaseException:
         # whatever was written before the failure changed the graph too: serving processes must not keep
         # answering from what they cached (best effort: the database may be what failed)
@@ -86,11 +87,14 @@ def ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, 
 
 
 def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects, *, batch_size: int | None,
-                 entities: bool, co_liked: bool, progress: bool, timings: dict[str, float] | None) -> IngestReport:
+                 entities: bool, co_liked: bool, progress: bool, timings: dict[str, float] | None,
+                 loaded: list[StepResult] | None = None) -> IngestReport:
     batch_size = batch_size or settings.batch_size
     report = IngestReport(max_reject_rate=settings.max_reject_rate, timings=dict(timings or {}))
     t = time.perf_counter()
-    store_catalogue(graph, plan.catalogue)  # refuses another catalogue than the graph's; its constraints
+    # refuses another catalogue than the graph's; its constraints. A bulk import was checked empty before
+    # it replaced the database: its items are this catalogue's
+    store_catalogue(graph, plan.catalogue, replace=loaded is not None)
     apply_schema(graph)
     report.timings["schema"] = time.perf_counter() - t
     # erased users' rows never load, whichever adapter planned them (counted in report.skipped)
@@ -99,8 +103,11 @@ def _ingest_plan(graph: Graph, plan: Plan, settings: Settings, rejects: Rejects,
 
     t = time.perf_counter()
     base_steps = [s.name for s in plan.steps if s.name not in ENTITY_STEPS]
-    report.steps += write_plan(graph, plan, batch_size, base_steps, progress)
-    report.timings["write"] = time.perf_counter() - t
+    if loaded is None:
+        report.steps += write_plan(graph, plan, batch_size, base_steps, progress)
+        report.timings["write"] = time.perf_counter() - t
+    else:
+        report.steps += loaded
 
     texts = extraction_texts(plan.texts, plan.tag_texts, settings.entity_min_tag_users)
     if (entities and texts) or plan.entity_links:
