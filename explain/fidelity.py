@@ -4,7 +4,10 @@
 weights; removing an item changes both (every older item moves up a recency rank; each term is standardised
 over the catalogue again), so an additive share can be positive while the removal would raise the score.
 Here the served score is recomputed exactly as ``Recommender.score_profile`` does, for the profile without
-each cited item, all removals at once (one matrix per term): the sign is the counterfactual's.
+each cited item: the sign is the counterfactual's. Every term but PyKEEN's distance is linear in the profile
+weights, and a removal only zeroes one item's weight and scales the older ones' (their recency rank moves
+up), so each term is computed once per group of items and the removals are combinations of the groups:
+the cost grows with the profile plus the removals, not with their product.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from kgrec.embeddings.kge import LIKES
 from kgrec.ranking.hybrid import SOCIAL, profile_weights, standardize
@@ -40,13 +44,9 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
         return out
     target_pos = np.array([_position(model, t) for t in targets], dtype=np.int64)
     network = getattr(profile, "network", None) or {}
-    # row 0: the whole profile; row n: without the n-th dropped item (the recency ranks of the rest move up)
-    weights = np.zeros((len(drop) + 1, len(items)), dtype=np.float32)
-    weights[0] = profile_weights(ratings, ts, model.params, model.positive_rating)
-    for row, r in enumerate(drop, start=1):
-        keep = np.arange(len(items)) != where[r]
-        weights[row, keep] = profile_weights(ratings[keep], ts[keep], model.params, model.positive_rating)
-    scores = _scores(model, items, weights, network)[:, target_pos]
+    groups, coef = _removals(ts, [where[r] for r in drop], model.params.half_life)
+    weights = profile_weights(ratings, ts, model.params, model.positive_rating)
+    scores = _scores(model, items, weights, groups, coef, network)[:, target_pos]
     if len(items) == 1:  # without it the profile is empty: the popularity prior alone
         scores[1] = np.asarray(model.score_profile([]), dtype=np.float64)[target_pos]
     for col, t in enumerate(targets):
@@ -66,11 +66,37 @@ def credited(model: Any, profile: Profile, contributions: Mapping[int, Mapping[i
     return {item: {**dict(values), **drops.get(item, {})} for item, values in contributions.items()}
 
 
-def _scores(model: Any, items: np.ndarray, weights: np.ndarray, network: Mapping[int, int]) -> np.ndarray:
-    """The blended score of every catalogue item for each row of ``weights`` over the profile ``items``:
-    ``Recommender.score_profile`` for many weight vectors at once."""
+def _removals(ts: np.ndarray, dropped: Sequence[int], half_life: float) -> tuple[np.ndarray, np.ndarray]:
+    """The profile's weight vectors with each dropped item removed, factored so that every term is scored
+    once per group of items instead of once per removal: (group of each profile item, rows x groups
+    coefficients). Row 0 is the whole profile; row n drops the n-th item: its group gets 0, and the items
+    older than it move up one recency rank, which multiplies their weight by 2^(1/half_life)."""
+    age = np.empty(len(ts), dtype=np.int64)
+    age[np.argsort(-ts, kind="stable")] = np.arange(len(ts))  # the rank profile_weights decays by
+    dropped_ages = np.sort(age[list(dropped)])
+    n = len(dropped)
+    # groups 0..n: the kept items by how many dropped ones are newer; n+1+q: the q-th newest dropped item
+    groups = np.searchsorted(dropped_ages, age)
+    groups[list(dropped)] = n + 1 + np.searchsorted(dropped_ages, age[list(dropped)])
+    older = 2.0 ** (1.0 / half_life) if half_life > 0 else 1.0
+    coef = np.ones((n + 1, 2 * n + 1), dtype=np.float64)
+    for row, d in enumerate(dropped, start=1):
+        q = int(np.searchsorted(dropped_ages, age[d]))
+        coef[row, q + 1:n + 1] = older         # kept items older than the dropped one
+        coef[row, n + 1 + q] = 0.0             # the dropped item itself
+        coef[row, n + 2 + q:] = older          # dropped items older than it (they stay in this row)
+    return groups, coef
+
+
+def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarray, coef: np.ndarray,
+            network: Mapping[int, int]) -> np.ndarray:
+    """The blended score of every catalogue item for each row of ``coef``: ``Recommender.score_profile``
+    of the profile ``items`` weighted ``coef[row, groups] * weights``. The linear terms (EASE, LightGCN's
+    and PyKEEN's fold-in, the attribute term) are summed per group once, then combined per row."""
     comp, blend_weights = model.components, model.params.weights
-    rows = weights.shape[0]
+    rows, n_groups = coef.shape
+    by_group = sp.csr_matrix((weights.astype(np.float64), (groups, np.arange(len(items)))),
+                             shape=(n_groups, len(items)))
     total = np.zeros((rows, len(model.item_ids)), dtype=np.float32)
     for name, w in blend_weights.items():
         if not w:
@@ -79,19 +105,21 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, network: Mapping
             e = comp.ease
             at = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
             ok = e.items[at] == items
+            per_group = sp.csr_matrix((weights[ok].astype(np.float32), (groups[ok], at[ok])),
+                                      shape=(n_groups, len(e.items))) @ e.B  # B dense, or sparse (large catalogues)
+            per_group = per_group.toarray() if sp.issparse(per_group) else per_group
             raw = np.zeros((rows, e.n_items), dtype=np.float32)
-            if ok.any():
-                raw[:, e.items] = weights[:, ok] @ e.B[at[ok]]
+            raw[:, e.items] = coef.astype(np.float32) @ per_group
         elif name == "lightgcn":
             emb = comp.lightgcn.item_emb
-            folded = (weights @ emb[items]) / np.maximum(np.abs(weights).sum(1, keepdims=True), 1e-9)
+            folded = coef @ (by_group @ emb[items]) / np.maximum(coef @ abs(by_group).sum(1).A1, 1e-9)[:, None]
             raw = folded.astype(np.float32) @ emb.T
         elif name == "kgattr":
             m = comp.kgattr.matrix
-            taste = np.asarray((m[items].T @ weights.T.astype(np.float32)))  # attributes x rows
-            raw = np.asarray(m @ taste).T
+            taste = (by_group @ m[items]).toarray()  # groups x attributes
+            raw = np.asarray(m @ (coef @ taste).astype(np.float32).T).T
         elif name == "kge":
-            raw = _kge_scores(comp.kge, items, weights)
+            raw = _kge_scores(comp.kge, items, by_group, coef)
         elif name == "popularity":
             raw = np.broadcast_to(np.log1p(comp.popularity), (rows, len(model.item_ids)))
         elif name == SOCIAL:
@@ -103,20 +131,20 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, network: Mapping
     return total
 
 
-def _kge_scores(kge: Any, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``KGEModel.score_profile`` for each row of ``weights``: the queries as one matrix and, for RotatE and
-    ComplEx, the catalogue scored in one complex product (TransE, rarely chosen, a row at a time)."""
-    if kge.model == "TransE":
-        return np.stack([kge.score_profile(items, w) for w in weights])
+def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.ndarray) -> np.ndarray:
+    """``KGEModel.score_profile`` for each row: the fold-in queries from the group sums, and, for RotatE
+    and ComplEx, the catalogue scored in one complex product (TransE, rarely chosen, a row at a time)."""
     keep = kge.item_known[items]
     if not keep.any():
-        return np.stack([kge.score_profile(items, w) for w in weights])
-    w = weights[:, keep].astype(np.float64)
-    queries = (w @ kge.item_emb[items[keep]]) / np.maximum(w.sum(1), 1e-9)[:, None]
+        return np.stack([kge.score_query(kge.query(items[:0])) for _ in range(len(coef))])
+    sub = by_group[:, np.flatnonzero(keep)]
+    queries = (coef @ (sub @ kge.item_emb[items[keep]])) / np.maximum(coef @ sub.sum(1).A1, 1e-9)[:, None]
+    if kge.model == "TransE":
+        return np.stack([kge.score_query(q.astype(kge.item_emb.dtype)) for q in queries])
     if kge.model == "ComplEx":
         queries = queries * np.abs(kge.relation_emb[LIKES]) ** 2
     conj, sq = kge._conj_and_sqnorm()
-    dot = np.real(conj @ queries.T).T  # rows x items
+    dot = np.real(conj @ queries.T.astype(conj.dtype)).T  # rows x items
     if kge.model == "ComplEx":
         s = dot
     else:

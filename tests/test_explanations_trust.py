@@ -184,14 +184,17 @@ def test_leave_one_out_is_the_served_score_without_the_item(trained_graph: Train
     profile = [(movie_id(0, k), 5.0 - 0.5 * (k % 3), 100 + k) for k in range(6)] + [(movie_id(2, 0), 2.0, 50)]
     targets = [movie_id(0, 9), movie_id(1, 3), movie_id(3, 5)]
     removed = [movie_id(0, 0), movie_id(0, 4), movie_id(2, 0), 424242]
-    drops = leave_one_out(model, profile, targets, removed)
-    full = np.asarray(model.score_profile(profile), dtype=np.float64)
-    for r in removed[:3]:
-        without = np.asarray(model.score_profile([p for p in profile if p[0] != r]), dtype=np.float64)
-        for t in targets:
-            pos = model.index_of(t)
-            assert abs(drops[t][r] - (full[pos] - without[pos])) < 1e-4, (t, r)
-    assert all(drops[t][424242] == 0.0 for t in targets)  # not in the profile: removing it changes nothing
+    # with and without recency decay: a removal moves every older item up a rank (a larger weight)
+    for params in (model.params, replace(model.params, half_life=2.5)):
+        model.params = params
+        drops = leave_one_out(model, profile, targets, removed)
+        full = np.asarray(model.score_profile(profile), dtype=np.float64)
+        for r in removed[:3]:
+            without = np.asarray(model.score_profile([p for p in profile if p[0] != r]), dtype=np.float64)
+            for t in targets:
+                pos = model.index_of(t)
+                assert abs(drops[t][r] - (full[pos] - without[pos])) < 1e-4, (params.half_life, t, r)
+        assert all(drops[t][424242] == 0.0 for t in targets)  # not in the profile: removing it changes nothing
 
 
 def _movielens(root: Path, tags: list[tuple[int, int, str, int]]) -> Path:
