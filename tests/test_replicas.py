@@ -161,7 +161,7 @@ def recommend(session: requests.Session, port: int, user: int, after_down: bool 
 def replica_env(settings: Settings, home: Path, store: str) -> dict[str, str]:
     return {**os.environ, "NEO4J_URI": settings.neo4j_uri or "", "NEO4J_USER": settings.neo4j_user,
             "NEO4J_PASSWORD": settings.neo4j_password or "", "KGREC_HOME": str(home), "KGREC_MODEL_STORE": store,
-            "KGREC_API_KEY": "", "PYTHONUNBUFFERED": "1"}
+            "KGREC_API_KEY": "", "KGREC_ERASURE_KEY": "replicas-share-one-erasure-key", "PYTHONUNBUFFERED": "1"}
 
 
 @pytest.fixture()
