@@ -133,23 +133,34 @@ def item_block(model: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 def save(directory: Any, model: Any) -> None:
-    """``ease.npz`` either way; a sparse B is kept as its CSR arrays."""
+    """``ease.npz`` (items, n_items) and B beside it as plain ``.npy`` files (dense: ``ease_B.npy``; sparse: its
+    CSR arrays), which :func:`load` maps read-only: serving processes of one machine share the pages."""
+    np.savez(directory / "ease.npz", items=model.items, n_items=model.n_items)
+    for old in directory.glob("ease_B*.npy"):  # the other form's, were the folder written before
+        old.unlink()
     if sp.issparse(model.B):
         b = model.B.tocsr()
-        np.savez(directory / "ease.npz", items=model.items, n_items=model.n_items, B_data=b.data,
-                 B_indices=b.indices, B_indptr=b.indptr, B_shape=np.array(b.shape))
+        for name, arr in (("data", b.data), ("indices", b.indices), ("indptr", b.indptr)):
+            np.save(directory / f"ease_B_{name}.npy", arr)
+        np.save(directory / "ease_B_shape.npy", np.array(b.shape))
     else:
-        np.savez(directory / "ease.npz", items=model.items, B=model.B, n_items=model.n_items)
+        np.save(directory / "ease_B.npy", np.ascontiguousarray(model.B))
 
 
 def load(directory: Any) -> Any:
+    """The item model :func:`save` wrote (B memory-mapped read-only), or an older version's ``ease.npz``
+    holding a dense B."""
     from kgrec.ranking.itemmodels import EASE
 
     with np.load(directory / "ease.npz") as z:
-        if "B_data" in z.files:
-            b = sp.csr_matrix((z["B_data"], z["B_indices"], z["B_indptr"]), shape=tuple(z["B_shape"]))
-            return SparseEASE(z["items"], b, int(z["n_items"]))
-        return EASE(z["items"], z["B"], int(z["n_items"]))
+        items, n_items = z["items"], int(z["n_items"])
+        if "B" in z.files:
+            return EASE(items, z["B"], n_items)
+    if (directory / "ease_B.npy").exists():
+        return EASE(items, np.load(directory / "ease_B.npy", mmap_mode="r"), n_items)
+    arrays = [np.load(directory / f"ease_B_{name}.npy", mmap_mode="r") for name in ("data", "indices", "indptr")]
+    shape = tuple(int(x) for x in np.load(directory / "ease_B_shape.npy"))
+    return SparseEASE(items, sp.csr_matrix(tuple(arrays), shape=shape, copy=False), n_items)
 
 
 def _covered(train: sp.csr_matrix, min_count: int) -> int:
