@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,11 @@ class KGEModel:
     #: warm start (ranking/warmstart.py) continues from them; None in versions written before they were kept
     user_emb: np.ndarray | None = None
 
+    @property
+    def interaction(self) -> "_Interaction":
+        """The scoring rules of this model's interaction (RotatE, TransE or ComplEx), looked up by name once."""
+        return _INTERACTIONS[self.model]
+
     # -- user side -----------------------------------------------------------------------------
     def query(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """The point a user's (user, likes, ?) query lands on, from the items they liked."""
@@ -63,23 +69,11 @@ class KGEModel:
             return np.zeros(self.item_emb.shape[1], dtype=self.item_emb.dtype)
         rows = self.item_emb[items]
         centroid = rows.mean(0) if w is None else (w @ rows) / max(float(w.sum()), 1e-9)
-        if self.model == "ComplEx":
-            return centroid * np.abs(self.relation_emb[LIKES]) ** 2
-        return centroid
+        return self.interaction.query(centroid, self.relation_emb[LIKES])
 
     def score_query(self, q: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Link-prediction scores of every catalogue item (or ``items``) for a query point."""
-        if self.model == "TransE":
-            emb = self.item_emb if items is None else self.item_emb[items]
-            s = -np.abs(emb - q).sum(1)
-        else:
-            conj, sq = self._conj_and_sqnorm()
-            if items is not None:
-                conj, sq = conj[items], sq[items]
-            dot = np.real(conj @ q)
-            # RotatE: -||q - t|| expanded, so one complex mat-vec does it (serving is per request)
-            s = dot if self.model == "ComplEx" else -np.sqrt(np.maximum(sq - 2 * dot + float(np.vdot(q, q).real), 0))
-        s = s.astype(np.float32)
+        s = self.interaction.scores(self, q[None, :], items)[0].astype(np.float32)
         unknown = self._unknown() if items is None else np.flatnonzero(~self.item_known[items])
         if len(unknown) and len(unknown) < len(s):
             s[unknown] = np.delete(s, unknown).min()
@@ -109,23 +103,9 @@ class KGEModel:
         t, w = self.item_emb[profile_items[keep]], weights[keep].astype(np.float64)
         total = w.sum()
         sums = (w @ t) - w[:, None] * t
-        queries = sums / np.maximum(total - w, 1e-9)[:, None]
-        if self.model == "ComplEx":
-            queries = queries * np.abs(self.relation_emb[LIKES]) ** 2
+        queries = self.interaction.query(sums / np.maximum(total - w, 1e-9)[:, None], self.relation_emb[LIKES])
         base = self.score_query(self.query(profile_items, weights), targets)
-        e = self.item_emb[targets]
-        if self.model == "TransE":
-            # a column at a time: the (n, targets, dim) broadcast would cost more than the loop
-            without = np.stack([-np.abs(queries - row).sum(1) for row in e], axis=1)
-        else:
-            cross = np.real(queries @ e.conj().T)
-            if self.model == "ComplEx":
-                without = cross
-            else:  # RotatE: -||q - t||, expanded as in score_query
-                sq_q = (np.abs(queries) ** 2).sum(1)[:, None]
-                sq_e = (np.abs(e) ** 2).sum(1)[None, :]
-                without = -np.sqrt(np.maximum(sq_q + sq_e - 2 * cross, 0))
-        out[keep] = base[None, :] - without
+        out[keep] = base[None, :] - self.interaction.scores(self, queries, targets)
         out[:, ~self.item_known[targets]] = 0.0  # a target the model never trained on gets no credit
         return out
 
@@ -139,15 +119,8 @@ class KGEModel:
     # -- item side -----------------------------------------------------------------------------
     def item_from_attributes(self, attrs: np.ndarray, relations: list[str]) -> np.ndarray | None:
         """An embedding for an item known only by its (relation, attribute) facts."""
-        parts = []
-        for a, rel in zip(attrs, relations):
-            if not self.attr_known[a] or rel not in self.relation_emb:
-                continue
-            r = self.relation_emb[rel]
-            if self.model == "TransE":
-                parts.append(self.attr_emb[a] - r)
-            else:  # rotation / complex product: invert r (|r| = 1 for RotatE)
-                parts.append(self.attr_emb[a] * r.conj() / np.maximum(np.abs(r) ** 2, 1e-9))
+        parts = [self.interaction.head_from_tail(self.attr_emb[a], self.relation_emb[rel])
+                 for a, rel in zip(attrs, relations) if self.attr_known[a] and rel in self.relation_emb]
         return np.mean(parts, axis=0).astype(self.item_emb.dtype) if parts else None
 
     # -- persistence ---------------------------------------------------------------------------
@@ -164,6 +137,57 @@ class KGEModel:
             rel = dict(zip(z["relation_names"].tolist(), z["relation_emb"]))
             return cls(str(z["model"]), z["item_emb"], z["item_known"], z["attr_emb"], z["attr_known"], rel,
                        z["user_emb"] if "user_emb" in z.files else None)
+
+
+class _Interaction:
+    """How one interaction model scores (h, r, t): the user's query point from the centroid of their liked
+    items, the scores of items for query points, and an item from an attribute it links to."""
+
+    def query(self, centroid: np.ndarray, likes: np.ndarray) -> np.ndarray:
+        return centroid  # the point ``h ∘ r`` (``h + r``) that fits every liked ``t`` best: their centroid
+
+    def scores(self, model: KGEModel, queries: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        """(queries, items) scores for the catalogue's items (or ``items``)."""
+        raise NotImplementedError
+
+    def head_from_tail(self, tail: np.ndarray, relation: np.ndarray) -> np.ndarray:
+        """``h`` from ``h ∘ r ≈ t``: invert the rotation / complex product (|r| = 1 for RotatE)."""
+        return tail * relation.conj() / np.maximum(np.abs(relation) ** 2, 1e-9)
+
+
+class _TransE(_Interaction):
+    def scores(self, model: KGEModel, queries: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        emb = model.item_emb if items is None else model.item_emb[items]
+        # a column at a time: the (queries, items, dim) broadcast would cost more than the loop
+        if len(queries) > 1:
+            return np.stack([-np.abs(queries - row).sum(1) for row in emb], axis=1)
+        return -np.abs(emb - queries[0]).sum(1)[None, :]
+
+    def head_from_tail(self, tail: np.ndarray, relation: np.ndarray) -> np.ndarray:
+        return tail - relation
+
+
+class _ComplEx(_Interaction):
+    def query(self, centroid: np.ndarray, likes: np.ndarray) -> np.ndarray:
+        return centroid * np.abs(likes) ** 2  # Re<h, r, conj t> is largest along |r|²-weighted centroid
+
+    def scores(self, model: KGEModel, queries: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        conj, _ = model._conj_and_sqnorm()
+        return np.real(queries @ (conj if items is None else conj[items]).T)
+
+
+class _RotatE(_Interaction):
+    def scores(self, model: KGEModel, queries: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        conj, sq = model._conj_and_sqnorm()
+        if items is not None:
+            conj, sq = conj[items], sq[items]
+        # -||q - t|| expanded, so one complex product does it (serving is per request)
+        dot = np.real(queries @ conj.T)
+        sq_q = (np.abs(queries) ** 2).sum(1)[:, None]
+        return -np.sqrt(np.maximum(sq[None, :] - 2 * dot + sq_q, 0))
+
+
+_INTERACTIONS: dict[str, _Interaction] = {"RotatE": _RotatE(), "TransE": _TransE(), "ComplEx": _ComplEx()}
 
 
 @dataclass(frozen=True)
@@ -222,36 +246,12 @@ class KGETrainer:
         cls = {"RotatE": RotatE, "TransE": TransE, "ComplEx": ComplEx}[config.model]
         # self-adversarial negative sampling loss (Sun et al. 2019) for the distance models
         loss = SoftplusLoss() if config.model == "ComplEx" else NSSALoss(margin=6.0, adversarial_temperature=1.0)
-        self.model = cls(triples_factory=self.factory, embedding_dim=config.dim, loss=loss, random_seed=config.seed)
-        if init is not None:
-            # PyKEEN's first ``train`` resets every parameter: lay the warm rows back over the fresh ones then
-            reset = self.model.reset_parameters_
-
-            def reset_then_warm():  # type: ignore[no-untyped-def]
-                model = reset()
-                self._start_from(*init)
-                return model
-
-            self.model.reset_parameters_ = reset_then_warm  # type: ignore[method-assign]
-            self._start_from(*init)
+        warm = {} if init is None else _warm_initializers(cls, triples.relation_names, *init)
+        self.model = cls(triples_factory=self.factory, embedding_dim=config.dim, loss=loss, random_seed=config.seed,
+                         **warm)
         self.loop = SLCWATrainingLoop(model=self.model, triples_factory=self.factory,
                                       optimizer=torch.optim.Adam(self.model.parameters(), lr=config.lr),
                                       negative_sampler_kwargs={"num_negs_per_pos": config.negatives})
-
-    def _start_from(self, entities: np.ndarray, mask: np.ndarray, relations: dict[str, np.ndarray]) -> None:
-        import torch
-
-        def stored(values: np.ndarray) -> torch.Tensor:  # complex rows are kept as (re, im) pairs
-            t = torch.from_numpy(np.ascontiguousarray(values))
-            return torch.view_as_real(t).reshape(len(values), -1) if t.is_complex() else t.float()
-
-        with torch.no_grad():
-            ent = self.model.entity_representations[0]._embeddings.weight
-            ent[torch.from_numpy(mask)] = stored(entities[mask]).to(ent.dtype)
-            rel = self.model.relation_representations[0]._embeddings.weight
-            for n, name in enumerate(self.triples.relation_names):
-                if name in relations:
-                    rel[n] = stored(relations[name][None, :])[0].to(rel.dtype)
 
     def train(self, epochs: int, progress: Callable[[int, float], None] | None = None) -> None:
         from pykeen.training.callbacks import TrainingCallback
@@ -272,6 +272,45 @@ class KGETrainer:
 
     def export(self) -> KGEModel:
         return _extract(self.model, self.triples, self.config.model)
+
+
+def _warm_initializers(cls: type, relation_names: tuple[str, ...], entities: np.ndarray, mask: np.ndarray,
+                       relations: dict[str, np.ndarray]) -> dict[str, Any]:
+    """``entity_initializer`` / ``relation_initializer`` keyword arguments (PyKEEN's public model API) that
+    initialise as the model's own defaults do, then lay the inherited rows over them: a warm start. PyKEEN
+    calls them on every parameter reset, the one its first ``train`` makes included."""
+    import inspect
+
+    from pykeen.nn.init import initializer_resolver
+
+    defaults = inspect.signature(cls.__init__).parameters
+    rel_values = np.zeros((len(relation_names), entities.shape[1]), dtype=entities.dtype)
+    rel_mask = np.zeros(len(relation_names), dtype=bool)
+    for n, name in enumerate(relation_names):
+        if name in relations:
+            rel_values[n], rel_mask[n] = relations[name], True
+    return {f"{kind}_initializer": _Inherit(initializer_resolver.make(defaults[f"{kind}_initializer"].default), values, rows)
+            for kind, values, rows in (("entity", entities, mask), ("relation", rel_values, rel_mask))}
+
+
+class _Inherit:
+    """An initializer: ``default`` everywhere, then ``values[mask]`` on those rows (complex rows as PyKEEN
+    stores them, (re, im) pairs in a trailing axis)."""
+
+    def __init__(self, default: Callable, values: np.ndarray, mask: np.ndarray):
+        self.default, self.values, self.mask = default, values, mask
+
+    def __call__(self, x: Any) -> Any:
+        import torch
+
+        x = self.default(x)
+        if not self.mask.any():
+            return x
+        t = torch.from_numpy(np.ascontiguousarray(self.values[self.mask]))
+        t = torch.view_as_real(t) if t.is_complex() else t
+        x = x.clone()
+        x[torch.from_numpy(self.mask)] = t.reshape(int(self.mask.sum()), *x.shape[1:]).to(x.dtype)
+        return x
 
 
 def train_kge(triples: Triples, config: KGEConfig, progress: Callable[[int, float], None] | None = None) -> KGEModel:

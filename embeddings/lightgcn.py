@@ -22,13 +22,25 @@ if TYPE_CHECKING:  # serving only needs the numpy side; torch loads when trainin
 
 @dataclass(frozen=True)
 class LightGCNConfig:
+    """With a validation function, training stops early: validation NDCG@10 is measured every ``eval_every``
+    epochs; a measurement without a new best multiplies the learning rate by ``lr_decay`` (a high rate finds
+    the region fast, lower ones refine it) and training ends after ``patience`` such measurements in a row,
+    at ``epochs``, or when ``time_budget_s`` has passed, whichever comes first; the best measured embeddings
+    are kept. ``lr_drops``: epochs after which to decay the rate without validation (a refit replays the
+    tuning run's schedule)."""
+
     dim: int = 64
     layers: int = 3
-    epochs: int = 100
+    epochs: int = 2000  # at most: early stopping on validation ends it
     lr: float = 1e-2
     batch_size: int = 16384
     l2: float = 1e-4
     seed: int = 42
+    eval_every: int = 10
+    patience: int = 4
+    lr_decay: float = 0.5
+    time_budget_s: float = 420.0
+    lr_drops: tuple[int, ...] = ()
 
 
 def normalized_adjacency(train: sp.csr_matrix) -> torch.Tensor:
@@ -57,6 +69,8 @@ class LightGCNModel:
     #: (n_users + n_items, dim) the trained layer-0 embeddings, users first: what a warm start continues
     #: from (the layer-averaged ones above are their propagation); None in older versions
     base_emb: np.ndarray | None = None
+    #: how training went (not saved): epochs run, the epoch kept, its validation score, why it stopped
+    history: dict | None = None
 
     def fold_in(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """A user vector from the items they rated: the (weighted) mean of those items' embeddings; a
@@ -78,9 +92,13 @@ class LightGCNModel:
 
 def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
                    progress: Callable[[int, float], None] | None = None,
-                   init: tuple[np.ndarray, np.ndarray] | None = None) -> LightGCNModel:
-    """BPR with one uniformly sampled negative per training interaction, ``config.epochs`` passes.
-    ``init`` (values, mask), users then items: rows to start from (a warm start), the others random."""
+                   init: tuple[np.ndarray, np.ndarray] | None = None,
+                   validate: Callable[[LightGCNModel], float] | None = None) -> LightGCNModel:
+    """BPR with one uniformly sampled negative per training interaction, up to ``config.epochs`` passes.
+    ``init`` (values, mask), users then items: rows to start from (a warm start), the others random.
+    ``validate`` (a model -> validation score): early stopping as :class:`LightGCNConfig` says."""
+    import time
+
     import torch
     from torch_geometric.nn.models import LightGCN
 
@@ -89,7 +107,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
     n_users, n_items = train.shape
     coo = train.tocoo()
     users, items = coo.row.astype(np.int64), coo.col.astype(np.int64)
-    rated = set(zip(users.tolist(), items.tolist()))
+    rated = np.unique(users * n_items + items)  # sorted (user, item) keys: negatives that hit one are redrawn
     adj = normalized_adjacency(train)
     model = LightGCN(num_nodes=n_users + n_items, embedding_dim=config.dim, num_layers=config.layers,
                      normalize=False)
@@ -98,11 +116,15 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
         with torch.no_grad():
             model.embedding.weight[torch.from_numpy(mask)] = torch.from_numpy(values[mask].astype(np.float32))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    started = time.perf_counter()
+    best: tuple[float, int, LightGCNModel | None] = (-np.inf, 0, None)
+    stale, stopped, epoch, drops = 0, "epochs", -1, []
     for epoch in range(config.epochs):
         perm = rng.permutation(len(users))
         neg = rng.integers(0, n_items, size=len(users))
         # resample the negatives that hit a rated item (a few percent) once; the rest is noise BPR tolerates
-        clash = np.fromiter(((u, i) in rated for u, i in zip(users.tolist(), neg.tolist())), bool, len(users))
+        keys = users * n_items + neg
+        clash = rated[np.minimum(np.searchsorted(rated, keys), len(rated) - 1)] == keys
         neg[clash] = rng.integers(0, n_items, size=int(clash.sum()))
         total = 0.0
         for start in range(0, len(perm), config.batch_size):
@@ -122,8 +144,45 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             total += float(loss.detach()) * len(b)
         if progress:
             progress(epoch, total / len(perm))
+        if validate is None:
+            if epoch + 1 in config.lr_drops:
+                _decay(opt, config.lr_decay)
+            continue
+        out_of_time = time.perf_counter() - started > config.time_budget_s
+        if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs or out_of_time:
+            current = _snapshot(model, adj, n_users)
+            score = validate(current)
+            if score > best[0]:
+                best, stale = (score, epoch + 1, current), 0
+            else:
+                stale += 1
+                _decay(opt, config.lr_decay)
+                drops.append(epoch + 1)
+            if stale >= config.patience:
+                stopped = "patience"
+                break
+        if out_of_time:
+            stopped = "time budget"
+            break
+    result = best[2] if best[2] is not None else _snapshot(model, adj, n_users)
+    result.history = {"epochs_run": epoch + 1, "best_epoch": best[1] if best[2] is not None else epoch + 1,
+                      "best_val_ndcg@10": None if best[2] is None else round(float(best[0]), 5),
+                      "stopped_by": stopped if validate is not None else "epochs",
+                      "lr_drops": [d for d in drops if d <= (best[1] if best[2] is not None else epoch + 1)],
+                      "seconds": round(time.perf_counter() - started, 1)}
+    return result
+
+
+def _decay(opt, factor: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] *= factor
+
+
+def _snapshot(model, adj, n_users: int) -> LightGCNModel:
+    import torch
+
     with torch.no_grad():
         emb = model.get_embedding(adj).numpy()
-        base = model.embedding.weight.detach().numpy().astype(np.float32)
+        base = model.embedding.weight.detach().numpy().astype(np.float32).copy()
     return LightGCNModel(item_emb=emb[n_users:].astype(np.float32), user_emb=emb[:n_users].astype(np.float32),
                          base_emb=base)

@@ -7,7 +7,7 @@ period; test: training + validation periods).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,9 @@ USER_BASELINES = ("popularity", "itemknn", "mf", "ease", "cypher_cf", "lightgcn"
 COMPONENT_MODELS = ("lightgcn", "pykeen", "ease")
 #: the headline target: hybrid NDCG@10 >= HEADLINE x the best baseline's, the interval's low end >= HEADLINE_LOW
 HEADLINE, HEADLINE_LOW = 1.15, 1.05
-ABLATIONS = {"hybrid_no_pykeen": ("kge",), "hybrid_no_kg": KG_COMPONENTS}
+#: each single-component ablation decides whether that component is published (see _earned_places)
+ABLATIONS = {"hybrid_no_pykeen": ("kge",), "hybrid_no_kgattr": ("kgattr",), "hybrid_no_gnn": ("lightgcn",),
+             "hybrid_no_kg": KG_COMPONENTS}
 CYPHER_CF_NEIGHBOURS = 30  # chosen once on validation among 20/30/50/100 (ml-latest-small)
 
 
@@ -43,6 +45,8 @@ class Tuned:
     validation: dict[str, float]
     baseline_params: dict[str, dict[str, Any]]
     fitted: dict[str, Any] = field(default_factory=dict)
+    #: components left out of the published blend, and why (ablation not worse on validation)
+    excluded: dict[str, Any] = field(default_factory=dict)
 
 
 def network_likes(data: Dataset, split: Split, *parts: int) -> sp.csr_matrix | None:
@@ -102,8 +106,41 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
     log("  implicit ALS:")
     als, als_params, als_val = tune_als(train_m, val, config.split.seed, config.threads, log)
     validation.update(itemknn=round(knn_val, 5), mf=round(als_val, 5))
+    params, excluded = _earned_places(params, parts, objective, validation, ablation_sets, log)
     return Tuned(params, ablations, validation, {"itemknn": knn_params, "mf": als_params},
-                 fitted={"itemknn": knn, "mf": als})
+                 fitted={"itemknn": knn, "mf": als}, excluded=excluded)
+
+
+def _earned_places(params: BlendParams, parts: dict[str, np.ndarray], objective: Callable[[np.ndarray], float],
+                   validation: dict[str, float], ablation_sets: dict[str, tuple[str, ...]],
+                   log: Log) -> tuple[BlendParams, dict[str, Any]]:
+    """The published blend: every component whose single ablation is not worse on validation is left out
+    (the rest re-tuned without it), and a blend below the best single model on validation is replaced by
+    that model alone when it is a component (EASE, LightGCN, PyKEEN, popularity)."""
+    excluded: dict[str, Any] = {}
+    for name, dropped in ablation_sets.items():
+        if len(dropped) == 1 and name in validation and validation[name] >= validation["hybrid"]:
+            excluded[dropped[0]] = {"reason": f"{name} is not worse on validation",
+                                    "val_with": validation["hybrid"], "val_without": validation[name]}
+    if excluded:
+        weights, s = tune_weights(parts, objective, fixed={"ease": 1.0, **{d: 0.0 for d in excluded}},
+                                  start=params.without(excluded).weights)
+        log(f"  left out of the published blend: {', '.join(excluded)} (val ndcg@10 {s:.4f} {_fmt(weights)})")
+        params = replace(params, weights=weights)
+        validation["hybrid"] = round(s, 5)
+    singles = {"ease": "ease", "lightgcn": "lightgcn", "pykeen": "kge", "popularity": "popularity",
+               "itemknn": None, "mf": None}
+    best = max((n for n in singles if n in validation), key=lambda n: validation[n])
+    if validation[best] > validation["hybrid"] and singles[best] is not None:
+        log(f"  the blend ({validation['hybrid']:.4f}) is below {best} alone ({validation[best]:.4f}) on validation: "
+            f"publishing {best} alone")
+        excluded["blend"] = {"reason": f"below {best} alone on validation", "val_blend": validation["hybrid"],
+                             "val_single": validation[best]}
+        params = replace(params, weights={n: (1.0 if n == singles[best] else 0.0) for n in params.weights})
+        validation["hybrid"] = validation[best]
+    elif validation[best] > validation["hybrid"]:
+        excluded["warning"] = f"{best} (not a blend component) is above the blend on validation"
+    return params, excluded
 
 
 def _fmt(weights: dict[str, float]) -> str:
@@ -124,14 +161,20 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     Without ``graph`` the Cypher CF baseline is skipped."""
     from kgrec.ranking.baselines import ALS, cypher_cf_scores, user_cutoffs
     from kgrec.ranking.itemmodels import ItemKNN, Popularity
-    from kgrec.ranking.modelstore import load_components, read_manifest
+    from kgrec.ranking.leakage import with_facts
+    from kgrec.ranking.modelstore import TUNING_DIR, TUNING_FACTS, load_components, read_manifest
 
     manifest = read_manifest(directory)
     data = Dataset.load(directory)
     from kgrec.ranking.split import SplitConfig
 
     split = Split(SplitConfig(**manifest["config"]["split"]), np.load(directory / "split.npy"))
-    comp = load_components(directory)
+    # held-out metrics come from the tuning run (fitted on the training part, with the facts it could see);
+    # the version's own components are the refit on every interaction, and have seen the test period
+    tuning = directory / TUNING_DIR
+    comp = load_components(tuning if tuning.exists() else directory)
+    if (directory / TUNING_FACTS).exists():
+        data = with_facts(data, np.load(directory / TUNING_FACTS))
     params = BlendParams(**manifest["blend"])
     positive = float(manifest["positive_rating"])
     train_m = split.matrix(data, TRAIN)
@@ -164,7 +207,9 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
         "itemknn": lambda rows: knn.score(history[rows]),
         "mf": lambda rows: als.score(history[rows]),
     }
-    if graph is not None:
+    protocol = manifest.get("protocol", "temporal")
+    # the Cypher CF sees each user's ratings up to a time cutoff: only the temporal split is a time cutoff
+    if graph is not None and protocol == "temporal":
         log(f"  cypher_cf: querying Neo4j for {len(test.users)} users …")
         cutoffs = user_cutoffs(data, split.mask(TRAIN, VAL))
         cf = cypher_cf_scores(graph, data, test.users, cutoffs, neighbours=CYPHER_CF_NEIGHBOURS)
@@ -197,7 +242,11 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     }
     return {
         "version": manifest["version"],
+        "protocol": protocol,
         "split": {**split.sizes(data), "evaluated_test_users": int(len(test.users))},
+        # components the published blend leaves out (ablation not worse on validation), and the two runs
+        "excluded_components": manifest.get("excluded_components", {}),
+        "runs": manifest.get("runs", {}),
         "models": models,
         "validation_ndcg@10": validation,
         "comparison": comparison,

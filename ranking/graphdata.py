@@ -39,3 +39,13 @@ def load_dataset(graph: Graph, progress: Callable[[str, int], None] | None = Non
             progress(name, n)
     return Dataset.build(ratings, catalogue_ids, facts, social)
 
+
+def load_tag_sources(graph: Graph, catalogue: Catalogue | None = None):
+    """Users' tag applications, HAS_TAG counts and the MENTIONS facts tags may explain (ranking/leakage.py)."""
+    from kgrec.catalogue.store import active
+    from kgrec.ranking.leakage import TagSources
+
+    catalogue = catalogue or active(graph)
+    return TagSources.from_rows(graph.stream("train/tagged"), graph.stream("train/tag_counts"),
+                                graph.stream("train/tag_mentions", attribute_labels=catalogue.attribute_labels,
+                                             id_labels=catalogue.id_labels))

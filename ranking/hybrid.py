@@ -10,6 +10,7 @@ Weights are tuned by coordinate ascent on the validation users' NDCG@10 only.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -68,28 +69,32 @@ class Components:
     kgattr: AttributeModel
     popularity: np.ndarray  # training interaction counts per item
 
+    def term(self, name: str):
+        """The named blend term (ranking/components.py) over this run's trained model."""
+        from kgrec.ranking.components import resolve
+
+        return resolve(name)(getattr(self, name))
+
+    @classmethod
+    def from_terms(cls, terms: dict[str, Any]) -> "Components":
+        return cls(**{name: term.model for name, term in terms.items()})
+
     def score_one(self, items: np.ndarray, weights: np.ndarray, names: Iterable[str] = COMPONENTS,
                   scales: dict[str, float] | None = None) -> dict[str, np.ndarray]:
         """Standardised scores of each named component for one profile (item indexes + weights).
         ``scales``, when given, receives each term's standard deviation (what it was divided by)."""
         out: dict[str, np.ndarray] = {}
         for name in names:
-            if name == "ease":
-                s = self.ease.score_items(items, weights)
-            elif name == "lightgcn":
-                s = self.lightgcn.item_emb @ self.lightgcn.fold_in(items, weights)
-            elif name == "kge":
-                s = self.kge.score_profile(items, weights)
-            elif name == "kgattr":
-                s = self.kgattr.score_profile(items, weights)
-            elif name == "popularity":
-                s = np.log1p(self.popularity)
-            else:
-                raise KeyError(name)
+            s = self.term(name).score(items, weights)
             out[name] = standardize(s)
             if scales is not None:
                 scales[name] = max(float(np.asarray(s, dtype=np.float32).std()), 1e-6)
         return out
+
+    def contributions(self, items: np.ndarray, weights: np.ndarray, targets: np.ndarray,
+                      names: Iterable[str]) -> dict[str, np.ndarray]:
+        """Each named term's (profile item, target) shares of the targets' raw scores."""
+        return {name: self.term(name).contributions(items, weights, targets) for name in names}
 
 
 def blend(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from kgrec.config import Settings
 from kgrec.embeddings.kge import KGEModel
 from kgrec.embeddings.lightgcn import LightGCNModel
 from kgrec.ranking.hybrid import BlendParams, Components
-from kgrec.ranking import sparse_items
-from kgrec.ranking.kgterm import AttributeModel
 
 MANIFEST = "manifest.json"
 REPORT = "evaluation.json"
+#: the tuning run's components (fitted on the training part: what held-out metrics are computed with) and the
+#: facts it could use; the version's own components are the refit on every interaction (ranking/fitting.py)
+TUNING_DIR = "tuning"
+TUNING_FACTS = "tuning_facts.npy"
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,99}$")
 
 
@@ -76,21 +77,18 @@ def locate_version(settings: Settings, version: str, key: str | None, legacy_pat
 
 
 def save_components(directory: Path, comp: Components) -> None:
+    """Every blend term's files (ranking/components.py); EASE dense or, on large catalogues, sparse."""
+    from kgrec.ranking.components import TERMS
+
     directory.mkdir(parents=True, exist_ok=True)
-    sparse_items.save(directory, comp.ease)  # dense EASE or, on large catalogues, its sparse form
-    save_lightgcn(directory, comp.lightgcn)
-    comp.kge.save(directory / "kge.npz")
-    sp.save_npz(directory / "kgattr_matrix.npz", comp.kgattr.matrix)
-    np.save(directory / "kgattr_idf.npy", comp.kgattr.idf)
-    np.save(directory / "popularity.npy", comp.popularity)
+    for name in TERMS:
+        comp.term(name).save(directory)
 
 
 def load_components(directory: Path) -> Components:
-    ease = sparse_items.load(directory)
-    lightgcn = load_lightgcn(directory)
-    kgattr = AttributeModel(sp.load_npz(directory / "kgattr_matrix.npz").tocsr(), np.load(directory / "kgattr_idf.npy"))
-    return Components(ease, lightgcn, KGEModel.load(directory / "kge.npz"), kgattr,
-                      np.load(directory / "popularity.npy"))
+    from kgrec.ranking.components import TERMS
+
+    return Components.from_terms({name: term.load(directory) for name, term in TERMS.items()})
 
 
 def save_lightgcn(directory: Path, model: LightGCNModel) -> None:
@@ -157,24 +155,41 @@ def purge_user(directory: Path, user: int) -> int:
     part = np.load(split_file) if split_file.exists() else None
     if part is not None and len(part) == len(mine):
         np.save(stage / "split.npy", part[~mine])
-        popularity_file = directory / "popularity.npy"
-        if popularity_file.exists():
-            popularity = np.load(popularity_file)
-            np.subtract.at(popularity, data.items[mine & (part == TRAIN)], 1)
-            np.save(stage / "popularity.npy", np.maximum(popularity, 0))
-    if (directory / "lightgcn.npz").exists():
-        lg = load_lightgcn(directory)
+    refit = "refit" in read_manifest(directory).get("runs", {})
+    # the version's own components (a refit counts every interaction) and its tuning run's (the training part)
+    for sub, counted in (("", None if refit else TRAIN), (TUNING_DIR, TRAIN)):
+        if not (directory / sub).is_dir() or (sub and not (directory / sub / "lightgcn.npz").exists()):
+            continue
+        (stage / sub).mkdir(exist_ok=True)
+        _purge_components(directory / sub, stage / sub, data, row, mine, part, counted)
+    for path in sorted((stage / TUNING_DIR).iterdir()) if (stage / TUNING_DIR).is_dir() else []:
+        path.replace(directory / TUNING_DIR / path.name)
+    shutil.rmtree(stage / TUNING_DIR, ignore_errors=True)
+    for path in sorted(stage.iterdir(), key=lambda p: p.name == "dataset.npz"):
+        path.replace(directory / path.name)
+    stage.rmdir()
+    return int(mine.sum())
+
+
+def _purge_components(source: Path, stage: Path, data: Any, row: int, mine: np.ndarray, part: np.ndarray | None,
+                      counted: int | None) -> None:
+    """One set of components without user ``row``: popularity (users per item) loses the items the user had in
+    the ``counted`` part (None: every part), LightGCN and PyKEEN their user row."""
+    popularity_file = source / "popularity.npy"
+    if popularity_file.exists() and part is not None and len(part) == len(mine):
+        popularity = np.load(popularity_file)
+        had = mine & (data.ratings >= 0) & (True if counted is None else part == counted)
+        np.subtract.at(popularity, np.unique(data.items[had]), 1)
+        np.save(stage / "popularity.npy", np.maximum(popularity, 0))
+    if (source / "lightgcn.npz").exists():
+        lg = load_lightgcn(source)
         n = len(data.user_ids)
         base = lg.base_emb
         if base is not None and len(base) == n + len(data.item_ids):  # users first
             base = np.delete(base, row, axis=0)
         save_lightgcn(stage, LightGCNModel(lg.item_emb, np.delete(lg.user_emb, row, axis=0)
                                            if len(lg.user_emb) == n else lg.user_emb, base))
-    if (directory / "kge.npz").exists():
-        kge = KGEModel.load(directory / "kge.npz")
+    if (source / "kge.npz").exists():
+        kge = KGEModel.load(source / "kge.npz")
         if kge.user_emb is not None and len(kge.user_emb) == len(data.user_ids):
             replace(kge, user_emb=np.delete(kge.user_emb, row, axis=0)).save(stage / "kge.npz")
-    for path in sorted(stage.iterdir(), key=lambda p: p.name == "dataset.npz"):
-        path.replace(directory / path.name)
-    stage.rmdir()
-    return int(mine.sum())

@@ -17,6 +17,10 @@ import scipy.sparse as sp
 from kgrec.ranking.dataset import Dataset
 
 TRAIN, VAL, TEST = 0, 1, 2
+#: evaluation protocols: per-user temporal hold-out (kgrec's default), per-user random 80/10/10 on positives
+PROTOCOLS = ("temporal", "random")
+#: the random protocol's shares, as RecBole's default ``split: {RS: [0.8, 0.1, 0.1]}``
+RANDOM_SHARES = (0.1, 0.1)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,35 @@ class Split:
         part = np.empty(n, dtype=np.int8)
         part[order] = part_sorted
         return cls(config, part)
+
+    @classmethod
+    def random(cls, data: Dataset, config: SplitConfig) -> "Split":
+        """RecBole-style random hold-out: each user's positives (>= ``positive_rating``) shuffled (seeded) and
+        cut ``1 - val - test`` / ``val`` / ``test`` (80/10/10 by default for this protocol); what is not a
+        positive stays in training (it is history, never a target), and every user keeps one training positive."""
+        if not (0 < config.test_share < 1 and 0 <= config.val_share < 1 and config.val_share + config.test_share < 1):
+            raise ValueError(f"split shares must be in (0, 1) and sum below 1, got {config}")
+        n = len(data.users)
+        part = np.full(n, TRAIN, dtype=np.int8)
+        positive = np.flatnonzero(data.ratings >= config.positive_rating)
+        shuffled = positive[np.random.default_rng(config.seed).permutation(len(positive))]
+        order = shuffled[np.argsort(data.users[shuffled], kind="stable")]  # by user, random within
+        users = data.users[order]
+        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(order) else np.zeros(0, dtype=np.int64)
+        counts = np.diff(np.r_[starts, len(order)])
+        rank = np.arange(len(order)) - np.repeat(starts, counts)
+        n_test = np.minimum(np.rint(counts * config.test_share).astype(np.int64), np.maximum(counts - 1, 0))
+        n_val = np.minimum(np.rint(counts * config.val_share).astype(np.int64), np.maximum(counts - 1 - n_test, 0))
+        t, v = np.repeat(n_test, counts), np.repeat(n_val, counts)
+        part[order] = np.where(rank < t, TEST, np.where(rank < t + v, VAL, TRAIN))
+        return cls(config, part)
+
+    @classmethod
+    def make(cls, data: Dataset, config: SplitConfig, protocol: str = "temporal") -> "Split":
+        """The split of an evaluation protocol: ``temporal`` (per user by time) or ``random`` (RecBole-style)."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown evaluation protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+        return cls.temporal(data, config) if protocol == "temporal" else cls.random(data, config)
 
     def mask(self, *parts: int) -> np.ndarray:
         return np.isin(self.part, parts)

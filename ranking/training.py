@@ -38,7 +38,8 @@ class TrainConfig:
     kge: KGEConfig = field(default_factory=KGEConfig)
     kge_candidates: tuple[str, ...] = INTERACTIONS
     kge_select_epochs: int = 3      # short run per candidate; the best on validation trains on
-    ease_l2: float = 300.0
+    #: EASE's L2 weights tried on validation (ranking/baselines.py EASE_GRID)
+    ease_grid: tuple[float, ...] = (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)
     ease_min_count: int = 2
     half_lives: tuple[float, ...] = (0.0, 100.0)  # profile recency options tried on validation
     disliked_weights: tuple[float, ...] = (0.5, 0.25)
@@ -54,6 +55,10 @@ class TrainConfig:
     warm_from: str | None = None
     #: with a warm start, LightGCN and PyKEEN train for this share of their epochs
     warm_epochs: float = 0.3
+    #: "temporal" (per user by time) or "random" (per user random 80/10/10 on positives, RecBole-style)
+    protocol: str = "temporal"
+    #: publish components refitted on every interaction (ranking/fitting.py); False publishes the tuning run's
+    refit: bool = True
     progress: bool = True
 
     @classmethod
@@ -102,19 +107,18 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     evaluation report). Nothing in Neo4j changes: see :func:`publish`. Returns the version id."""
     import torch
 
-    from kgrec.embeddings.kge import KGETrainer, Triples, use_pystow_home
-    from kgrec.embeddings.lightgcn import train_lightgcn
+    from kgrec.embeddings.kge import use_pystow_home
     from kgrec.ranking import evaluation
     from kgrec.catalogue.store import active as active_catalogue
-    from kgrec.ranking.graphdata import load_dataset
-    from kgrec.ranking.hybrid import Components
-    from kgrec.ranking.itemmodels import Popularity
-    from kgrec.ranking.kgterm import AttributeModel
-    from kgrec.ranking.metrics import EvalSet, ndcg_at_k
-    from kgrec.ranking.modelstore import new_version_id, save_components, version_dir, write_manifest
-    from kgrec.ranking.scale import budget_epochs, sample_users
-    from kgrec.ranking.sparse_items import fit_item_model, kind as item_model_kind
-    from kgrec.ranking.split import TRAIN, VAL, Split
+    from kgrec.ranking.fitting import fit_components
+    from kgrec.ranking.graphdata import load_dataset, load_tag_sources
+    from kgrec.ranking.leakage import training_facts, with_facts
+    from kgrec.ranking.metrics import EvalSet
+    from kgrec.ranking.modelstore import (TUNING_DIR, TUNING_FACTS, new_version_id, save_components, version_dir,
+                                          write_manifest)
+    from kgrec.ranking.scale import sample_users
+    from kgrec.ranking.sparse_items import kind as item_model_kind
+    from kgrec.ranking.split import RANDOM_SHARES, TEST, TRAIN, VAL, Split
 
     config = config or TrainConfig.from_settings(settings)
     use_pystow_home(settings.pystow_home)
@@ -128,7 +132,9 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     config = replace(config, split=replace(config.split, positive_rating=catalogue.signals.positive))
     data = load_dataset(graph, catalogue=catalogue)
     timings["load"] = time.perf_counter() - t
-    split = Split.temporal(data, config.split)
+    if config.protocol == "random":
+        config = replace(config, split=replace(config.split, val_share=RANDOM_SHARES[0], test_share=RANDOM_SHARES[1]))
+    split = Split.make(data, config.split, config.protocol)
     log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} interactions, {len(data.fact_items)} facts "
         f"({data.n_attrs} attributes); split {json.dumps({k: v for k, v in split.sizes(data).items() if k.endswith('interactions')})}")
     train_m = split.matrix(data, TRAIN)
@@ -138,71 +144,21 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
         raise ValueError("no validation positives: too few ratings (or none >= "
                          f"{config.split.positive_rating}) to tune anything")
 
-    t = _stage(log, "EASE, popularity, KG attribute term …")
-    ease = fit_item_model(train_m, config.ease_l2, config.ease_min_count, config)  # sparse above the threshold
-    popularity = Popularity.fit(train_m).counts
-    kgattr = AttributeModel.fit(data.n_items, data.n_attrs, data.fact_items, data.fact_attrs)
-    timings["ease_kgattr"] = time.perf_counter() - t
-
-    warm = _warm_start(config, data, log)
-    config = replace(config, lightgcn=replace(config.lightgcn, epochs=budget_epochs(
-        config.lightgcn.epochs, train_m.nnz, config.train_budget)))  # large catalogues: fewer epochs
-    lg_config = config.lightgcn
-    lg_init = None
-    if warm is not None and warm.lightgcn.values.shape[1] == lg_config.dim:
-        lg_config = replace(lg_config, epochs=max(1, round(lg_config.epochs * config.warm_epochs)))
-        lg_init = (warm.lightgcn.values, warm.lightgcn.mask)
-    t = _stage(log, f"LightGCN ({lg_config.epochs} epochs{', warm' if lg_init else ''}) …")
-    with _bar(lg_config.epochs, "LightGCN", config.progress) as bar:
-        def lg_progress(epoch: int, loss: float) -> None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}")
-        lightgcn = train_lightgcn(train_m, lg_config, lg_progress, lg_init)
-    timings["lightgcn"] = time.perf_counter() - t
-    log(f"  LightGCN val ndcg@10 {ndcg_at_k(lightgcn.score(val.history[val.users]), val):.4f}")
-
+    keep = training_facts(data, split, load_tag_sources(graph, catalogue))
+    data_tune = with_facts(data, keep)
+    log(f"  facts the evaluated run may use: {int(keep.sum())} of {len(keep)} (tags applied in held-out periods, "
+        "and the entities read from them, left out)")
+    warm = _warm_start(config, data, log, tuning=True)
+    t = _stage(log, "tuning run: every component on the training part, hyper-parameters on validation …")
     likes = split.mask(TRAIN) & (data.ratings >= config.split.positive_rating)
-    triples = Triples.build(data.users[likes], data.items[likes], data.fact_items, data.fact_relations,
-                            data.fact_attrs, data.relations, data.n_items, data.n_attrs, data.n_users,
-                            config.kge.min_attr_items)
-    kge_epochs = budget_epochs(config.kge.epochs, len(triples.heads), config.train_budget)
-    config = replace(config, kge=replace(config.kge, epochs=kge_epochs),
-                     kge_select_epochs=min(config.kge_select_epochs, kge_epochs))
-    kge_val: dict[str, float] = {}
-    if warm is not None and warm.kge_entities.values.shape[1] == config.kge.dim:
-        # the interaction model the previous run chose on validation, from its embeddings
-        kge_name = warm.kge_model
-        epochs = max(1, round(config.kge.epochs * config.warm_epochs))
-        t = _stage(log, f"PyKEEN {kge_name} ({epochs} epochs, warm) …")
-        trainer = KGETrainer(triples, replace(config.kge, model=kge_name),
-                             (warm.kge_entities.values, warm.kge_entities.mask, warm.kge_relations))
-        with _bar(epochs, f"PyKEEN {kge_name}", config.progress) as bar:
-            trainer.train(epochs, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
-    else:
-        t = _stage(log, f"PyKEEN: choosing among {', '.join(config.kge_candidates)} on validation …")
-        best: tuple[float, Any, str] = (-1.0, None, "")
-        for name in config.kge_candidates:
-            trainer = KGETrainer(triples, replace(config.kge, model=name))
-            epochs = min(config.kge_select_epochs, config.kge.epochs)
-            with _bar(epochs, f"PyKEEN {name}", config.progress) as bar:
-                trainer.train(epochs, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
-            score = ndcg_at_k(trainer.export().score(val.history[val.users]), val)
-            kge_val[name] = round(score, 5)
-            log(f"  {name}: val ndcg@10 {score:.4f} after {epochs} epochs")
-            if score > best[0]:
-                best = (score, trainer, name)
-        trainer, kge_name = best[1], best[2]
-        rest = config.kge.epochs - trainer.epochs_done
-        with _bar(rest, f"PyKEEN {kge_name}", config.progress) as bar:
-            trainer.train(rest, lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
-    kge = trainer.export()
-    timings["pykeen"] = time.perf_counter() - t
-    log(f"  PyKEEN {kge_name} ({trainer.epochs_done} epochs) val ndcg@10 {ndcg_at_k(kge.score(val.history[val.users]), val):.4f}")
-
-    components = Components(ease, lightgcn, kge, kgattr, popularity)
+    bar = lambda total, desc: _bar(total, desc, config.progress)  # noqa: E731
+    tuning = fit_components(data_tune, train_m, likes, config, log, val=val, warm=warm, bar=bar)
+    components = tuning.components
+    timings.update({f"tuning_{k}": v for k, v in tuning.info["timings_s"].items()})
     t = _stage(log, "tuning the blend and fitting the baselines on validation …")
-    tuned = evaluation.tune_all(data, split, components, config, log)
-    timings["tuning"] = time.perf_counter() - t
+    tuned = evaluation.tune_all(data_tune, split, components, config, log)
+    tuned.baseline_params["ease"] = {"l2": tuning.choices.ease_l2}
+    timings["tuning_blend"] = time.perf_counter() - t
 
     version = new_version_id()
     directory = version_dir(settings.models_dir, version)
@@ -210,21 +166,45 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     shutil.rmtree(tmp, ignore_errors=True)
     data.save(tmp)
     np.save(tmp / "split.npy", split.part)
-    save_components(tmp, components)
-    np.save(tmp / "item_embeddings.npy", published_embeddings(components, train_m))
-    write_manifest(tmp, version, tuned.params, config.split.positive_rating, {
-        "config": config.describe(), "item_model": item_model_kind(ease), "catalogue": catalogue.name, "kge_model": kge_name, "kge_selection_val_ndcg@10": kge_val,
+    np.save(tmp / TUNING_FACTS, keep)
+    save_components(tmp / TUNING_DIR, components)
+    extra = {
+        "config": config.describe(), "protocol": config.protocol, "item_model": item_model_kind(components.ease),
+        "catalogue": catalogue.name, "kge_model": tuning.choices.kge_model,
+        "kge_selection_val_ndcg@10": tuning.info["kge_selection_val_ndcg@10"],
         "ablations": {k: v for k, v in tuned.ablations.items()}, "baselines": tuned.baseline_params,
         "validation": tuned.validation,  # what `kgrec evaluate --recompute` reports beside the test metrics
+        "excluded_components": tuned.excluded,
+        "runs": {"tuning": {"interactions": int(train_m.nnz), "facts": int(keep.sum()), "choices": asdict(tuning.choices),
+                            "lightgcn": tuning.info["lightgcn"], "directory": TUNING_DIR}},
         "warm_start": None if warm is None else {
             "from": warm.version, "epochs_share": config.warm_epochs,
-            "lightgcn_rows_inherited": warm.lightgcn.inherited if lg_init else 0,
-            "kge_rows_inherited": warm.kge_entities.inherited if not kge_val else 0},
-    })
+            "lightgcn_rows_inherited": warm.lightgcn.inherited,
+            "kge_rows_inherited": warm.kge_entities.inherited if not tuning.info["kge_selection_val_ndcg@10"] else 0},
+    }
+    write_manifest(tmp, version, tuned.params, config.split.positive_rating, extra)
     t = _stage(log, "evaluating every model on the test users …")
     report = evaluation.evaluate_directory(tmp, graph, settings, tuned=tuned, log=log)
     timings["evaluation"] = time.perf_counter() - t
+    published, emb_matrix = components, train_m
+    if config.refit:
+        everything = split.matrix(data, TRAIN, VAL, TEST)
+        choices = tuning.choices.scaled(int(train_m.nnz), int(everything.nnz))
+        t = _stage(log, f"refit on all {everything.nnz} interactions with the tuning run's choices {asdict(choices)} …")
+        refit = fit_components(data, everything, data.ratings >= config.split.positive_rating, config, log,
+                               choices=choices, warm=_warm_start(config, data, log), bar=bar)
+        published, emb_matrix = refit.components, everything
+        extra["runs"]["refit"] = {"interactions": int(everything.nnz), "facts": len(data.fact_items),
+                                  "choices": asdict(choices), "lightgcn": refit.info["lightgcn"],
+                                  "epochs": "tuning run's x training / all interactions (same optimiser steps)"}
+        timings["refit"] = time.perf_counter() - t
+    else:
+        extra["runs"]["published"] = "tuning"
+    save_components(tmp, published)
+    np.save(tmp / "item_embeddings.npy", published_embeddings(published, emb_matrix))
+    write_manifest(tmp, version, tuned.params, config.split.positive_rating, extra)
     timings["total"] = time.perf_counter() - started
+    report["runs"] = extra["runs"]
     report["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
     from kgrec.ranking.modelstore import write_report
     write_report(tmp, report)
@@ -233,15 +213,18 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     return version
 
 
-def _warm_start(config: TrainConfig, data: Any, log: Log) -> Any:
+def _warm_start(config: TrainConfig, data: Any, log: Log, tuning: bool = False) -> Any:
     """The previous version's embeddings for this run's dataset, or None (no warm start asked, or the
-    previous version cannot be read: then everything trains from scratch, and the log says why)."""
+    previous version cannot be read: then everything trains from scratch, and the log says why).
+    ``tuning``: for the tuning run, from the previous version's tuning run where it kept one."""
     if not config.warm_from:
         return None
+    from kgrec.ranking.modelstore import TUNING_DIR
     from kgrec.ranking.warmstart import WarmStart
 
+    part = TUNING_DIR if tuning and (Path(config.warm_from) / TUNING_DIR).exists() else ""
     try:
-        warm = WarmStart.load(Path(config.warm_from), data)
+        warm = WarmStart.load(Path(config.warm_from), data, part)
     except (OSError, KeyError, ValueError) as exc:
         log(f"  no warm start from {config.warm_from} ({exc}): training from scratch")
         return None

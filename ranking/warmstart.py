@@ -40,12 +40,14 @@ class WarmStart:
     kge_relations: dict[str, np.ndarray]
 
     @classmethod
-    def load(cls, previous: Path, data: Dataset) -> "WarmStart":
-        """The previous version's embeddings laid out for ``data`` (the new run's dataset)."""
+    def load(cls, previous: Path, data: Dataset, part: str = "") -> "WarmStart":
+        """The previous version's embeddings laid out for ``data`` (the new run's dataset). ``part``: a
+        subfolder of the version holding other components, e.g. its tuning run's (what a tuning run continues
+        from: the version's own refit has seen periods the new run holds out)."""
         manifest = read_manifest(previous)
         old = Dataset.load(previous)
         # only the embeddings: the rest of a version (EASE's item x item matrix above all) is not needed
-        lg, kge = load_lightgcn(previous), KGEModel.load(previous / "kge.npz")
+        lg, kge = load_lightgcn(previous / part), KGEModel.load(previous / part / "kge.npz")
         users = _align(old.user_ids, data.user_ids)
         items = _align(old.item_ids, data.item_ids)
         attrs = _align(np.array(old.attr_keys, dtype=object), np.array(data.attr_keys, dtype=object))

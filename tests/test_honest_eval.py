@@ -1,0 +1,121 @@
+"""Issue 19 on hand-made data (no server): the random protocol's split, interaction-derived facts kept to
+the training period, components that must earn their place in the blend, LightGCN's early stopping and
+the refit's epochs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kgrec.ranking.dataset import Dataset
+from kgrec.ranking.split import TEST, TRAIN, VAL, Split, SplitConfig
+
+
+def _ratings(n_users: int = 6, per_user: int = 30) -> Dataset:
+    rows = []
+    for u in range(n_users):
+        for k in range(per_user):
+            rows.append((u + 1, 10 * ((u * 7 + k) % 50), 5.0 if k % 3 else 2.0, 1000 + 10 * k))
+    return Dataset.build(rows, [], [])
+
+
+def test_random_protocol_splits_each_users_positives_80_10_10() -> None:
+    data = _ratings()
+    config = SplitConfig(val_share=0.1, test_share=0.1, seed=5)
+    split = Split.make(data, config, "random")
+    positive = data.ratings >= config.positive_rating
+    assert (split.part[~positive] == TRAIN).all()  # what is not a positive is history, never a target
+    for u in range(data.n_users):
+        mine = (data.users == u) & positive
+        n = int(mine.sum())
+        assert (split.part[mine] == TEST).sum() == round(0.1 * n) and (split.part[mine] == VAL).sum() == round(0.1 * n)
+    # random, not the latest: some test positives are older than some training ones
+    assert any(data.ts[(data.users == u) & (split.part == TEST)].min()
+               < data.ts[(data.users == u) & (split.part == TRAIN)].max() for u in range(data.n_users))
+    assert np.array_equal(Split.make(data, config, "random").part, split.part)
+    assert not np.array_equal(Split.make(data, SplitConfig(val_share=0.1, test_share=0.1, seed=6), "random").part,
+                              split.part)
+    with pytest.raises(ValueError, match="protocol"):
+        Split.make(data, config, "leave-one-out")
+
+
+def test_tags_from_held_out_periods_are_not_facts_of_the_evaluated_run() -> None:
+    from kgrec.ranking.leakage import TagSources, training_facts, with_facts
+
+    # user 1 rated item 100 early (training) and item 200 late (test); user 2 only rated item 100 early
+    rows = [(1, 100, 5.0, 10), (1, 300, 5.0, 20), (1, 400, 5.0, 30), (1, 200, 5.0, 90),
+            (2, 100, 5.0, 10), (2, 300, 4.0, 15), (2, 400, 4.0, 16)]
+    facts = [(100, "HAS_TAG", "Tag:noir"), (200, "HAS_TAG", "Tag:noir"), (200, "HAS_TAG", "Tag:heist"),
+             (200, "MENTIONS", "Person:7"), (200, "IN_GENRE", "Genre:Crime")]
+    data = Dataset.build(rows, [100, 200, 300, 400], facts)
+    split = Split.temporal(data, SplitConfig(val_share=0.0001, test_share=0.25, seed=1))
+    assert split.part[(data.users == 0) & (data.items == 1)] == TEST  # user 1's item 200 is held out
+    sources = TagSources.from_rows(
+        [{"user": 1, "item": 100, "tag": "Noir", "ts": 11}, {"user": 1, "item": 200, "tag": " noir ", "ts": 91},
+         {"user": 1, "item": 200, "tag": "heist", "ts": 91}],
+        # item 200's "heist" has a second application from another source (HetRec): it stays
+        [{"item": 100, "tag": "noir", "count": 1}, {"item": 200, "tag": "noir", "count": 1},
+         {"item": 200, "tag": "heist", "count": 2}],
+        [{"item": 200, "attr": "Person:7", "tags": ["noir"]}])
+    keep = training_facts(data, split, sources)
+    kept = {(int(data.item_ids[i]), data.attr_keys[a]) for i, a in zip(data.fact_items[keep], data.fact_attrs[keep])}
+    assert kept == {(100, "Tag:noir"), (200, "Tag:heist"), (200, "Genre:Crime")}
+    assert len(with_facts(data, keep).fact_items) == 3
+    assert training_facts(data, split, TagSources()).all()  # no tags: nothing to leave out
+
+
+def test_a_component_whose_ablation_is_not_worse_is_left_out() -> None:
+    from kgrec.ranking.evaluation import _earned_places
+    from kgrec.ranking.hybrid import BlendParams
+
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(20, 50)).astype(np.float32)
+    parts = {"ease": target + rng.normal(size=target.shape).astype(np.float32),
+             "lightgcn": target + 2 * rng.normal(size=target.shape).astype(np.float32),
+             "kge": rng.normal(size=target.shape).astype(np.float32)}  # noise: adds nothing
+    objective = lambda s: float(np.corrcoef(s.ravel(), target.ravel())[0, 1])  # noqa: E731 - about 0.7 here
+    params = BlendParams(weights={"ease": 1.0, "lightgcn": 0.5, "kge": 0.2})
+    validation = {"hybrid": 0.5, "hybrid_no_pykeen": 0.5, "hybrid_no_gnn": 0.4, "ease": 0.3, "lightgcn": 0.2,
+                  "pykeen": 0.1, "itemknn": 0.2, "mf": 0.25, "popularity": 0.05}
+    published, excluded = _earned_places(params, parts, objective, validation,
+                                         {"hybrid_no_pykeen": ("kge",), "hybrid_no_gnn": ("lightgcn",)}, lambda m: None)
+    assert set(excluded) == {"kge"} and published.weights["kge"] == 0.0 and published.weights["lightgcn"] > 0
+    # a blend below a single component on validation is replaced by that component alone
+    validation = {"hybrid": 0.2, "hybrid_no_gnn": 0.1, "ease": 0.3, "lightgcn": 0.1, "pykeen": 0.1,
+                  "itemknn": 0.1, "mf": 0.1, "popularity": 0.05}
+    published, excluded = _earned_places(params, parts, objective, validation, {"hybrid_no_gnn": ("lightgcn",)},
+                                         lambda m: None)
+    assert "blend" in excluded and published.weights == {"ease": 1.0, "lightgcn": 0.0, "kge": 0.0}
+
+
+def test_lightgcn_stops_early_and_keeps_its_best_epoch() -> None:
+    from kgrec.embeddings.lightgcn import LightGCNConfig, train_lightgcn
+
+    rng = np.random.default_rng(0)
+    train = sp.csr_matrix((np.ones(300, dtype=np.float32), (rng.integers(0, 30, 300), rng.integers(0, 40, 300))),
+                          shape=(30, 40))
+    train.data[:] = 1
+    scores = iter([0.1, 0.3, 0.2, 0.25, 0.2, 0.1] + [0.0] * 100)
+    seen: list[np.ndarray] = []
+
+    def validate(model) -> float:
+        seen.append(model.item_emb.copy())
+        return next(scores)
+
+    config = LightGCNConfig(dim=8, epochs=100, eval_every=2, patience=3, batch_size=64, seed=1)
+    model = train_lightgcn(train, config, validate=validate)
+    assert model.history["stopped_by"] == "patience"
+    assert model.history["epochs_run"] == 10 and model.history["best_epoch"] == 4
+    assert model.history["best_val_ndcg@10"] == 0.3
+    assert np.array_equal(model.item_emb, seen[1])  # the best measured embeddings, not the last
+    plain = train_lightgcn(train, LightGCNConfig(dim=8, epochs=3, batch_size=64, seed=1))
+    assert plain.history["epochs_run"] == 3 and plain.history["stopped_by"] == "epochs"
+
+
+def test_the_refit_keeps_the_tuning_runs_optimiser_steps() -> None:
+    from kgrec.ranking.fitting import Choices
+
+    chosen = Choices(ease_l2=400.0, lightgcn_epochs=300, kge_model="RotatE", kge_epochs=20)
+    refit = chosen.scaled(tuning_rows=70_000, all_rows=100_000)
+    assert refit == Choices(ease_l2=400.0, lightgcn_epochs=210, kge_model="RotatE", kge_epochs=14)
+    assert Choices(1.0, 1, "TransE", 1).scaled(1, 1000).lightgcn_epochs == 1
