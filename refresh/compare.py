@@ -20,7 +20,7 @@ def same_test_ndcg(candidate_dir: Path, versions: dict[str, Path], k: int = 10) 
     """NDCG@k of every ``versions`` model directory on ``candidate_dir``'s test split."""
     from kgrec.ranking.dataset import Dataset
     from kgrec.ranking.metrics import EvalSet, ndcg_at_k
-    from kgrec.ranking.modelstore import read_manifest
+    from kgrec.ranking.modelstore import TUNING_DIR, load_components, read_manifest
     from kgrec.ranking.recommender import Recommender
     from kgrec.ranking.split import TEST, TRAIN, VAL, Split, SplitConfig
 
@@ -35,6 +35,10 @@ def same_test_ndcg(candidate_dir: Path, versions: dict[str, Path], k: int = 10) 
     result: dict[str, float] = {}
     for name, directory in versions.items():
         model = Recommender.load(directory)
+        if (directory / TUNING_DIR).exists():
+            # a version's published components are refitted on all its data, this test period included:
+            # judge each by its tuning run's (trained on its own training part only)
+            model.components = load_components(directory / TUNING_DIR)
         pos = np.minimum(np.searchsorted(data.item_ids, model.item_ids), len(data.item_ids) - 1)
         known = data.item_ids[pos] == model.item_ids
         scores = np.full((len(test.users), len(data.item_ids)), UNKNOWN, dtype=np.float32)
