@@ -227,7 +227,8 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
         "best_baseline": best,
         "hybrid_vs_best_baseline": headline,
         "ratios_to_best_baseline": {n: round(models[n]["ndcg@10"] / max(models[best]["ndcg@10"], 1e-12), 4) for n in models},
-        # paired (same resampled users): hybrid / each ablation on test
+        # paired (same resampled users): hybrid / every baseline, and hybrid / each ablation, on test
+        "hybrid_vs_baselines": {n: bootstrap_ratio(ndcg["hybrid"], ndcg[n], seed=split.config.seed) for n in present},
         "hybrid_vs_ablations": {n: bootstrap_ratio(ndcg["hybrid"], ndcg[n], seed=split.config.seed)
                                 for n in ndcg if n.startswith("hybrid_no_")},
         "targets": {
