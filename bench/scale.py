@@ -1,0 +1,221 @@
+"""Benchmark: large generated catalogues (issue 18, item 4) at three sizes, one local Neo4j per size.
+
+    nice -n 15 .venv/bin/python bench/scale.py --sizes 10k 30k 100k --root /tmp/kgrec-scale [--stages ...]
+
+Sizes (the products example of ``kgrec/examples.py``, planted taste groups, follows between users):
+
+    10k:  10,000 items,  5,000 users,  ~200k interactions
+    30k:  30,000 items, 15,000 users,  ~600k interactions
+   100k: 100,000 items, 50,000 users,   ~2M interactions
+
+Stages, each resumable (its result is kept in ``<root>/<size>/result.json``):
+
+* ``generate``: the CSVs;
+* ``ingest``: ``kgrec ingest csv`` (``--bulk`` with ``--bulk``) into an empty database, wall seconds;
+* ``train``: ``kgrec train`` (trains, evaluates and publishes) as a child process: wall seconds, its peak RSS
+  (``wait4``'s ``ru_maxrss``), the model directory's size, which item model it chose (dense EASE or sparse);
+* ``serve``: in this process, the active version loaded as ``kgrec serve`` loads it, then recommend +
+  explain (k=10, the service's own path) for ``--users`` random users, the cache off: p50 / p99 / mean.
+
+Each size runs its own Neo4j home (``<root>/<size>/home``) on KGREC_BOLT_PORT / KGREC_HTTP_PORT, started
+and stopped here, with KGREC_NEO4J_HEAP / KGREC_NEO4J_PAGECACHE as given (``--heap``, ``--pagecache``).
+A measurement, not a test: prints a table and exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+#: items, users; 40 interactions and 2.5 social edges per user (2M and 125k at the largest)
+SIZES = {"10k": (10_000, 5_000), "30k": (30_000, 15_000), "100k": (100_000, 50_000)}
+STAGES = ("generate", "ingest", "train", "serve")
+KGREC = str(Path(sys.executable).with_name("kgrec"))
+
+
+def size_env(root: Path, size: str, args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(KGREC_HOME=str(root / size / "home"), KGREC_NEO4J_HEAP=args.heap, KGREC_NEO4J_PAGECACHE=args.pagecache,
+               KGREC_CACHE_SECONDS="0")
+    if args.free_ports:  # a size's server beside another one (the ports kept per size, for its later stages)
+        ports = root / size / "ports"
+        if not ports.exists():
+            ports.write_text(f"{_free_port()} {_free_port()}")
+        bolt, http = ports.read_text().split()
+        env.update(KGREC_BOLT_PORT=bolt, KGREC_HTTP_PORT=http)
+    if args.epochs_scale is not None:
+        env["KGREC_TRAIN_EPOCHS_SCALE"] = str(args.epochs_scale)
+    return env
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_child(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
+    """Run ``cmd`` to completion with its output appended to ``log``: (wall seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(cmd)}\n")
+        out.flush()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{cmd[:3]} exited {code}: see {log}")
+    return seconds, usage.ru_maxrss // 1024  # Linux: KiB
+
+
+def generate(folder: Path, size: str) -> dict[str, object]:
+    from kgrec.examples import ExampleSize
+    from kgrec.examples import generate as gen
+
+    items, users = SIZES[size]
+    start = time.perf_counter()
+    gen("products", folder, ExampleSize.scaled(items=items, users=users, interactions=40 * users, social=5 * users // 2))
+    with (folder / "interactions.csv").open() as f:
+        interactions = sum(1 for _ in f) - 1
+    with (folder / "social.csv").open() as f:
+        social = sum(1 for _ in f) - 1
+    return {"items": items, "users": users, "interactions": interactions, "social_edges": social,
+            "generate_s": round(time.perf_counter() - start, 1)}
+
+
+def neo4j(action: str, env: dict[str, str], log: Path) -> None:
+    run_child([KGREC, "neo4j", action], env, log)
+
+
+def ingest(folder: Path, env: dict[str, str], log: Path, bulk: bool) -> dict[str, object]:
+    cmd = [KGREC, "ingest", "csv", "--items", str(folder / "items.csv"), "--interactions",
+           str(folder / "interactions.csv"), "--social", str(folder / "social.csv"), "--catalogue", "products",
+           "--no-entities", "--quiet"] + (["--bulk"] if bulk else [])
+    seconds, rss = run_child(cmd, env, log)
+    return {"ingest_s": round(seconds, 1), "ingest_mode": "bulk" if bulk else "unwind", "ingest_rss_mib": rss}
+
+
+def train(env: dict[str, str], log: Path) -> dict[str, object]:
+    from kgrec.config import Settings
+
+    seconds, rss = run_child([KGREC, "train", "--quiet"], env, log)
+    settings = Settings.from_env(env)
+    versions = sorted(p for p in settings.models_dir.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
+    directory = versions[-1]
+    manifest = json.loads((directory / "manifest.json").read_text())
+    report = json.loads((directory / "evaluation.json").read_text())
+    return {"train_s": round(seconds, 1), "train_rss_mib": rss, "version": directory.name,
+            "model_dir_mib": round(sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20, 1),
+            "item_model": manifest.get("item_model", "ease"),
+            "timings_s": report.get("timings_s", {}), "epochs": {
+                "lightgcn": manifest["config"]["lightgcn"]["epochs"], "kge": manifest["config"]["kge"]["epochs"]},
+            "test_ndcg@10": {k: v["ndcg@10"] for k, v in report.get("models", {}).items()}}
+
+
+def serve(env: dict[str, str], n_users: int, seed: int) -> dict[str, object]:
+    """recommend + explain in this process, as the API's handler runs them, for random users, uncached."""
+    import numpy as np
+
+    os.environ.update(env)
+    from kgrec.config import Settings
+    from kgrec.serve.pipeline import RecommendationService
+    from kgrec.graph.connection import Graph
+
+    settings = Settings.from_env(env)
+    graph = Graph.connect(settings)
+    try:
+        svc = RecommendationService(graph, settings)
+        model = svc.model()
+        users = [int(r["id"]) for r in graph.run_text("MATCH (u:User) RETURN u.id AS id")]
+        rng = random.Random(seed)
+        picked = rng.sample(users, min(n_users, len(users)))
+        svc.recommend(picked[0], k=10)  # first call loads what is lazily loaded
+        times = []
+        for user in picked:
+            t = time.perf_counter()
+            svc.recommend(user, k=10)
+            times.append(time.perf_counter() - t)
+        ms = np.array(times) * 1000
+        return {"serve_users": len(picked), "serve_p50_ms": round(float(np.percentile(ms, 50)), 1),
+                "serve_p99_ms": round(float(np.percentile(ms, 99)), 1), "serve_mean_ms": round(float(ms.mean()), 1),
+                "serve_model_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                "serve_version": getattr(model, "version", None)}
+    finally:
+        graph.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--stages", nargs="*", default=list(STAGES), choices=STAGES)
+    ap.add_argument("--root", type=Path, default=Path("/tmp/kgrec-scale"))
+    ap.add_argument("--heap", default="2g", help="KGREC_NEO4J_HEAP of each size's server (default 2g)")
+    ap.add_argument("--pagecache", default="1g", help="KGREC_NEO4J_PAGECACHE (default 1g)")
+    ap.add_argument("--epochs-scale", type=float, default=None, help="KGREC_TRAIN_EPOCHS_SCALE for the train stage")
+    ap.add_argument("--bulk", action="store_true", help="ingest with `kgrec ingest csv --bulk` (neo4j-admin import)")
+    ap.add_argument("--users", type=int, default=300, help="random users served per size (default 300)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--free-ports", action="store_true",
+                    help="run each size's server on free loopback ports instead of KGREC_BOLT_PORT / KGREC_HTTP_PORT")
+    ap.add_argument("--keep-running", action="store_true", help="leave the last size's Neo4j running")
+    args = ap.parse_args()
+    for size in args.sizes:
+        base = args.root / size
+        base.mkdir(parents=True, exist_ok=True)
+        result_file = base / "result.json"
+        result = json.loads(result_file.read_text()) if result_file.exists() else {"size": size}
+        env, log = size_env(args.root, size, args), base / "log.txt"
+        started = False
+        try:
+            for stage in STAGES:
+                if stage not in args.stages:
+                    continue
+                print(f"[{time.strftime('%H:%M:%S')}] {size}: {stage} …", file=sys.stderr, flush=True)
+                if stage == "generate":
+                    result.update(generate(base / "csv", size))
+                    continue
+                if not started:
+                    neo4j("start", env, log)
+                    started = True
+                if stage == "ingest":
+                    result.update(ingest(base / "csv", env, log, args.bulk))
+                elif stage == "train":
+                    result.update(train(env, log))
+                elif stage == "serve":
+                    result.update(serve(env, args.users, args.seed))
+                result.update(neo4j_heap=args.heap, neo4j_pagecache=args.pagecache)
+                result_file.write_text(json.dumps(result, indent=2))
+        finally:
+            store = base / "home" / "neo4j" / "data"
+            if store.exists():
+                result["neo4j_store_mib"] = round(sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) / 2**20)
+            result_file.write_text(json.dumps(result, indent=2))
+            if started and not (args.keep_running and size == args.sizes[-1]):
+                neo4j("stop", env, log)
+    print(table([json.loads((args.root / s / "result.json").read_text()) for s in args.sizes
+                 if (args.root / s / "result.json").exists()]))
+    return 0
+
+
+def table(results: list[dict[str, object]]) -> str:
+    cols = [("size", "size"), ("items", "items"), ("users", "users"), ("interactions", "interactions"),
+            ("ingest_s", "ingest s"), ("train_s", "train s"), ("train_rss_mib", "train RSS MiB"),
+            ("neo4j_heap", "Neo4j heap"), ("neo4j_store_mib", "store MiB"), ("model_dir_mib", "model MiB"), ("item_model", "item model"),
+            ("serve_p50_ms", "p50 ms"), ("serve_p99_ms", "p99 ms"), ("serve_model_rss_mib", "serve RSS MiB")]
+    lines = ["| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
+    for r in results:
+        lines.append("| " + " | ".join(str(r.get(k, "")) for k, _ in cols) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
