@@ -70,16 +70,13 @@ class ImportFiles:
     multiline: bool = False
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    raise BulkError(f"a value of type {type(value).__name__} ({value!r}) cannot be bulk loaded")
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+#: a CSV cell per Python type (the importer's quoting: RFC 4180, "" inside quotes); None is an empty,
+#: unquoted cell, which the importer reads as no value (an empty string is "" and stays one)
+_CELL = {type(None): lambda v: "", str: _quote, bool: lambda v: "true" if v else "false", int: repr, float: repr}
 
 
 class _Table:
@@ -98,7 +95,8 @@ class _Table:
         g = self.group_of.get(sig)
         if g is None:
             g = self.group_of[sig] = self._group(sig)
-        line = ",".join([*(_cell(i) for i in ids), *map(_cell, values)])
+        cell = _CELL  # every value's type was checked by _group
+        line = ",".join([*(cell[type(i)](i) for i in ids), *(cell[type(v)](v) for v in values)])
         if "\n" in line or "\r" in line:
             self.multiline = True
         self.groups[g][1].write(line + "\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kgrec.catalogue.schema import Attribute, Catalogue
@@ -85,13 +86,18 @@ class Plan:
     #: (label, key) -> display name: the first source that names a node gives its name
     node_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def steps(self) -> tuple[Step, ...]:
         return steps_for(self.catalogue)
 
+    @cached_property
+    def _fields(self) -> dict[str, tuple[Step, frozenset[str]]]:
+        """Each step and its field set, looked up once (``add`` runs for every row of a source)."""
+        return {s.name: (s, frozenset(s.fields)) for s in self.steps}
+
     def add(self, step: str, **row: Any) -> None:
-        spec = next(s for s in self.steps if s.name == step)
-        if set(row) != set(spec.fields):
+        spec, fields = self._fields[step]
+        if row.keys() != fields:
             raise TypeError(f"step {step} expects fields {spec.fields}, got {sorted(row)}")
         self.rows[step][tuple(row[k] for k in spec.key)] = row
 
