@@ -109,6 +109,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
     coo = train.tocoo()
     users, items = coo.row.astype(np.int64), coo.col.astype(np.int64)
     rated = np.unique(users * n_items + items)  # sorted (user, item) keys: negatives that hit one are redrawn
+    unseen = np.bincount(items, minlength=n_items) == 0
     adj = normalized_adjacency(train)
     model = LightGCN(num_nodes=n_users + n_items, embedding_dim=config.dim, num_layers=config.layers,
                      normalize=False)
@@ -151,7 +152,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             continue
         out_of_time = time.process_time() - started > config.time_budget_s
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs or out_of_time:
-            current = _snapshot(model, adj, n_users)
+            current = _snapshot(model, adj, n_users, unseen)
             score = validate(current)
             if score > best[0]:
                 best, stale = (score, epoch + 1, current), 0
@@ -165,7 +166,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
         if out_of_time:
             stopped = "time budget"
             break
-    result = best[2] if best[2] is not None else _snapshot(model, adj, n_users)
+    result = best[2] if best[2] is not None else _snapshot(model, adj, n_users, unseen)
     result.history = {"epochs_run": epoch + 1, "best_epoch": best[1] if best[2] is not None else epoch + 1,
                       "best_val_ndcg@10": None if best[2] is None else round(float(best[0]), 5),
                       "stopped_by": stopped if validate is not None else "epochs",
@@ -180,11 +181,15 @@ def _decay(opt, factor: float) -> None:
         group["lr"] *= factor
 
 
-def _snapshot(model, adj, n_users: int) -> LightGCNModel:
+def _snapshot(model, adj, n_users: int, unseen: np.ndarray) -> LightGCNModel:
+    """The model's embeddings; items without a training interaction get a zero row: LightGCN has no evidence
+    about them (uniform negative sampling only pushed them away from everyone), so they score 0 for every
+    profile and the other terms decide."""
     import torch
 
     with torch.no_grad():
-        emb = model.get_embedding(adj).numpy()
+        emb = model.get_embedding(adj).numpy().copy()
+        emb[n_users + np.flatnonzero(unseen)] = 0.0
         base = model.embedding.weight.detach().numpy().astype(np.float32).copy()
     return LightGCNModel(item_emb=emb[n_users:].astype(np.float32), user_emb=emb[:n_users].astype(np.float32),
                          base_emb=base)

@@ -24,6 +24,8 @@ class Term:
     name: ClassVar[str]
     #: whether the term's score is a sum over the profile items (so ``contributions`` are exact shares)
     additive: ClassVar[bool] = True
+    #: whether the score depends on the profile at all (the popularity prior does not)
+    from_profile: ClassVar[bool] = True
 
     def __init__(self, model: Any):
         self.model = model
@@ -152,6 +154,7 @@ class PopularityTerm(Term):
     """The popularity prior (``model``: interaction counts per item); the same for every profile."""
 
     name = "popularity"
+    from_profile = False
 
     def score(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.log1p(self.model)

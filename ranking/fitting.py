@@ -98,8 +98,18 @@ def _fit_ease(ctx: FitContext) -> Any:
 
     config = ctx.config
     if ctx.val is not None:
-        ease, params, score = tune_item_model(ctx.interactions, ctx.val, config.ease_min_count, config.ease_grid,
-                                              config, ctx.log)
+        grid = tuple(config.ease_grid)
+        ease, params, score = tune_item_model(ctx.interactions, ctx.val, config.ease_min_count, grid, config, ctx.log)
+        for _ in range(2):  # the best at an end of the grid: the grid goes on that way (x1/4, x1/2 or x2, x4)
+            l2 = float(params["l2"])
+            extra = (l2 / 4, l2 / 2) if l2 == min(grid) else (l2 * 2, l2 * 4) if l2 == max(grid) else ()
+            if not extra:
+                break
+            grid += extra
+            more = tune_item_model(ctx.interactions, ctx.val, config.ease_min_count, extra, config, ctx.log)
+            if more[2] <= score:
+                break
+            ease, params, score = more
         ctx.chosen["ease_l2"] = float(params["l2"])
         ctx.info["ease_val_ndcg@10"] = round(score, 5)
         ctx.log(f"  EASE L2 {params['l2']:g}: val ndcg@10 {score:.4f}")
@@ -137,8 +147,14 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
         lg_init = (warm.lightgcn.values, warm.lightgcn.mask)
     validate = None
     if val is not None:
+        checks = [0]
+
         def validate(model: Any) -> float:
-            return ndcg_at_k(model.score(val.history[val.users]), val)
+            score = ndcg_at_k(model.score(val.history[val.users]), val)
+            checks[0] += 1
+            if checks[0] % 5 == 0:  # every 5th check: the curve in the log without a line per check
+                ctx.log(f"    LightGCN check {checks[0]} (~epoch {checks[0] * lg_config.eval_every}): val ndcg@10 {score:.4f}")
+            return score
     what = "early stopping on validation, at most" if validate else "refit,"
     ctx.log(f"  LightGCN ({what} {lg_config.epochs} epochs, lr {lg_config.lr:g}{', warm' if lg_init else ''}) …")
     with ctx.bar(lg_config.epochs, "LightGCN") as b:

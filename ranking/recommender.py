@@ -14,7 +14,7 @@ import numpy as np
 from kgrec.ranking.dataset import Dataset
 from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, profile_weights, standardize
 from kgrec.ranking.modelstore import load_components, read_manifest
-from kgrec.ranking.sparse_items import item_block
+from kgrec.ranking.components import TERMS
 
 Profile = Sequence[tuple[int, float, int]]  # (item id, rating, ts epoch seconds)
 
@@ -148,27 +148,11 @@ class Recommender:
         items, w, ids = self._profile(profile)
         if len(items) == 0:
             return {i: {} for i in item_ids}
-        comp, weights = self.components, self.params.weights
-        names = [n for n in ("ease", "lightgcn", "kgattr", "kge") if weights.get(n)]
+        weights = self.params.weights
+        # every blend term that scores from the profile (ranking/components.py), through its own contributions
+        names = [n for n, term in TERMS.items() if term.from_profile and weights.get(n)]
         scales = {n: scales[n] if scales and n in scales else self._scale(n, items, w) for n in names}
-        raw: dict[str, np.ndarray] = {}  # term -> (profile item, target) shares
-        if weights.get("ease"):
-            e = comp.ease
-            pos = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
-            cols = np.minimum(np.searchsorted(e.items, targets), len(e.items) - 1)
-            rows, col_ok = e.items[pos] == items, e.items[cols] == targets
-            vals = np.zeros((len(items), len(targets)))
-            if rows.any() and col_ok.any():
-                vals[np.ix_(rows, col_ok)] = item_block(e, pos[rows], cols[col_ok]) * w[rows, None]
-            raw["ease"] = vals
-        if weights.get("lightgcn"):
-            emb = comp.lightgcn.item_emb
-            raw["lightgcn"] = w[:, None] * (emb[items] @ emb[targets].T) / max(float(w.sum()), 1e-9)
-        if weights.get("kgattr"):
-            m = comp.kgattr.matrix
-            raw["kgattr"] = w[:, None] * np.asarray((m[items] @ m[targets].T).todense())
-        if weights.get("kge"):
-            raw["kge"] = comp.kge.leave_one_out(items, w, targets)
+        raw = self.components.contributions(items, w, targets, names)  # term -> (profile item, target) shares
         out = np.zeros((len(items), len(targets)), dtype=np.float64)
         for name, vals in raw.items():
             out += weights[name] * vals / scales[name]
@@ -177,11 +161,7 @@ class Recommender:
 
     def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
         """The standard deviation the term was divided by when this profile was scored."""
-        c = self.components
-        raw = {"ease": lambda: c.ease.score_items(items, w),
-               "lightgcn": lambda: c.lightgcn.item_emb @ c.lightgcn.fold_in(items, w),
-               "kge": lambda: c.kge.score_profile(items, w),
-               "kgattr": lambda: c.kgattr.score_profile(items, w)}[name]()
+        raw = self.components.term(name).score(items, w)
         return max(float(np.asarray(raw, dtype=np.float32).std()), 1e-6)
 
     # -- items ---------------------------------------------------------------------------------
