@@ -9,6 +9,7 @@ COPY ingest ingest
 COPY embeddings embeddings
 COPY ranking ranking
 COPY explain explain
+COPY serve serve
 COPY refresh refresh
 COPY api api
 COPY cypher cypher

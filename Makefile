@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=77" wheel
 	PYTHONWARNINGS=ignore::UserWarning:setuptools.command.editable_wheel \
-	  $(VENV)/bin/python -m pip install --quiet --constraint constraints.txt --editable ".[test]"
+	  $(VENV)/bin/python -m pip install --quiet --constraint constraints.txt --editable ".[test,bench]"
 	touch $(STAMP)
 
 jars: install

@@ -12,7 +12,7 @@ from kgrec.api import metrics
 from kgrec.api.errors import invalid_request, problem, register_error_handlers
 from kgrec.api.schemas import Problem
 from kgrec.config import Settings
-from kgrec.explain.service import RecommendationService
+from kgrec.serve.pipeline import RecommendationService
 from kgrec.graph.connection import Graph
 
 DESCRIPTION = "Explainable knowledge-graph recommendations: every explanation is a literal path in Neo4j."

@@ -6,7 +6,7 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from kgrec.explain.service import BadFilter, NoModel, NotFound
+from kgrec.serve.errors import BadFilter, NoModel, NotFound
 from kgrec.graph.connection import GraphUnavailable
 from kgrec.metrics import NEO4J_ERRORS
 

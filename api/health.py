@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint
 from kgrec.api.app import service
 from kgrec.api.errors import RETRY_AFTER_SECONDS, problem
 from kgrec.api.schemas import Health, Ready, problem_response, responses
-from kgrec.explain.service import NoModel
+from kgrec.serve.errors import NoModel
 
 bp = APIBlueprint("health", __name__)
 

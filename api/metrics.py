@@ -9,16 +9,17 @@ them.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from kgrec import metrics
-from kgrec.explain.service import RecommendationService
+from kgrec.serve.pipeline import RecommendationService
 from kgrec.logs import FIELDS
 
 bp = Blueprint("metrics", __name__)
@@ -28,8 +29,18 @@ _REGISTRY = "kgrec.metrics"
 
 @bp.get("/metrics")
 def prometheus() -> Response:
-    body = generate_latest(REGISTRY) + generate_latest(current_app.extensions[_REGISTRY])
+    body = generate_latest(_processes()) + generate_latest(current_app.extensions[_REGISTRY])
     return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def _processes() -> CollectorRegistry:
+    """This process's series, or with `kgrec serve --workers N` (PROMETHEUS_MULTIPROC_DIR set) every worker's,
+    added up: whichever worker answers the scrape, the request and stage timings are the server's."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def install(app: Flask, service: RecommendationService) -> None:

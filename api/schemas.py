@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kgrec.explain.service import MAX_K, MAX_PATHS
+from kgrec.serve.errors import MAX_K, MAX_PATHS
 
 #: the database stores ids as 64-bit integers
 MAX_ID = 2**63 - 1

@@ -12,7 +12,7 @@ from kgrec.api.schemas import (CypherCF, Erased, ExplainedItem, ExplanationsQuer
                                InteractionWritten, Recommendations, RecommendationsQuery, TopK, UserData,
                                UserItemPath, UserPath, responses)
 from kgrec.catalogue.signals import SignalError
-from kgrec.explain.service import Interaction, NotFound
+from kgrec.serve.pipeline import Interaction, NotFound
 
 bp = APIBlueprint("users", __name__, url_prefix="/users")
 

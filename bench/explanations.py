@@ -5,7 +5,7 @@ ours against three baselines on the same recommendations.
 
 Over a seeded sample of users' top-k (in-process, against the configured Neo4j), each method explains the
 same items with up to ``--paths`` paths:
-- ours: the serving explanations (explain/service.py: trusted, faithful, ranked by learned lift);
+- ours: the serving explanations (kgrec.serve: trusted, faithful, ranked by learned lift);
 - genres: the Neo4j recommendations example's "shared genres": paths through the catalogue's category (a
   broad shared attribute), best-rated liked item first;
 - random: random valid paths from the graph walk (no junk rule);
@@ -34,7 +34,8 @@ from kgrec.explain import trust
 from kgrec.explain.fidelity import leave_one_out
 from kgrec.explain.paths import Candidate, Likes, candidate_path, explain_items, fetch_candidates, kind_of, \
     path_exists
-from kgrec.explain.service import RecommendationService, cold_items
+from kgrec.serve.pipeline import RecommendationService
+from kgrec.serve.rerank import cold_items
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import slug
 

@@ -29,7 +29,7 @@ def _ask(method: str, *args: object, **kwargs: object) -> dict:
     """Call one RecommendationService method on a fresh connection; unknown ids and a missing model are
     user errors."""
     from kgrec.cli import CommandError
-    from kgrec.explain.service import BadFilter, NoModel, NotFound, RecommendationService
+    from kgrec.serve.pipeline import BadFilter, NoModel, NotFound, RecommendationService
     from kgrec.graph.connection import Graph
 
     settings = Settings.from_env()
@@ -44,7 +44,7 @@ def _ask(method: str, *args: object, **kwargs: object) -> dict:
 
 def _check(k: int, paths: int, diversity: float = 0.0) -> None:
     from kgrec.cli import CommandError
-    from kgrec.explain.service import MAX_K, MAX_PATHS
+    from kgrec.serve.errors import MAX_K, MAX_PATHS
 
     if not 1 <= k <= MAX_K:
         raise CommandError(f"--k must be between 1 and {MAX_K}")

@@ -132,24 +132,16 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
 
 
 def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.ndarray) -> np.ndarray:
-    """``KGEModel.score_profile`` for each row: the fold-in queries from the group sums, and, for RotatE
-    and ComplEx, the catalogue scored in one complex product (TransE, rarely chosen, a row at a time)."""
+    """``KGEModel.score_profile`` for each row: the fold-in centroids from the group sums, then the
+    catalogue scored for every row's query at once by the model's interaction."""
     keep = kge.item_known[items]
     if not keep.any():
-        return np.stack([kge.score_query(kge.query(items[:0])) for _ in range(len(coef))])
+        base = kge.score_query(kge.query(items[:0]))
+        return np.repeat(base[None, :], len(coef), axis=0)
     sub = by_group[:, np.flatnonzero(keep)]
-    queries = (coef @ (sub @ kge.item_emb[items[keep]])) / np.maximum(coef @ sub.sum(1).A1, 1e-9)[:, None]
-    if kge.model == "TransE":
-        return np.stack([kge.score_query(q.astype(kge.item_emb.dtype)) for q in queries])
-    if kge.model == "ComplEx":
-        queries = queries * np.abs(kge.relation_emb[LIKES]) ** 2
-    conj, sq = kge._conj_and_sqnorm()
-    dot = np.real(conj @ queries.T.astype(conj.dtype)).T  # rows x items
-    if kge.model == "ComplEx":
-        s = dot
-    else:
-        s = -np.sqrt(np.maximum(sq[None, :] - 2 * dot + (np.abs(queries) ** 2).sum(1)[:, None], 0))
-    s = s.astype(np.float32)
+    centroids = (coef @ (sub @ kge.item_emb[items[keep]])) / np.maximum(coef @ sub.sum(1).A1, 1e-9)[:, None]
+    queries = kge.interaction.query(centroids.astype(kge.item_emb.dtype), kge.relation_emb[LIKES])
+    s = np.asarray(kge.interaction.scores(kge, queries, None), dtype=np.float32)
     unknown = kge._unknown()
     if len(unknown) and len(unknown) < s.shape[1]:
         known = np.ones(s.shape[1], dtype=bool)

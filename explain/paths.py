@@ -384,7 +384,7 @@ def explain_items(graph: Graph, user: int, items: Sequence[int], paths: int = 3,
     """The top ``paths`` explanations for each item (in the order given), found by walking the graph in
     one round trip (plus one to read the user's likes unless ``likes`` is given). Items missing from the
     graph are left out; pass ``titles`` to receive the items' titles. Serving uses the in-memory
-    candidates instead (explain/service.py) and walks only for what the model does not know."""
+    candidates instead (serve/explaining.py) and walks only for what the model does not know."""
     from kgrec.catalogue.store import active
 
     catalogue = catalogue or active(graph)

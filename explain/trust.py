@@ -139,12 +139,18 @@ def trusted(candidates: Sequence["Candidate"], catalogue: Catalogue) -> list["Ca
     return [c for c in candidates if (f := fact_of(c)) is None or structural_rank(c, catalogue) == best[f]]
 
 
+#: a share below this (0.1% of the positive evidence) counts as none: the score moves by less than the
+#: standardised terms' float32 rounding, and it would be shown as 0.0
+MIN_SHARE = 1e-3
+
+
 def shares(contributions: Mapping[int, float]) -> dict[int, float]:
-    """Each profile item's share of the positive evidence behind one item's score: its additive contribution
-    (Recommender.contributions_many: exact for the additive terms, leave-one-out for PyKEEN) over the sum of
-    the positive ones. A share <= 0: removing that item would not lower the score."""
+    """Each profile item's share of the positive evidence behind one item's score: its contribution (the
+    served score's drop without that item, explain/fidelity.py) over the sum of the positive ones. A share
+    <= 0: removing that item would not lower the score (a negligible one, below MIN_SHARE, counts as 0)."""
     total = sum(v for v in contributions.values() if v > 0)
-    return {k: (v / total if total > 0 else min(v, 0.0)) for k, v in contributions.items()}
+    out = {k: (v / total if total > 0 else min(v, 0.0)) for k, v in contributions.items()}
+    return {k: (0.0 if 0.0 < v < MIN_SHARE else v) for k, v in out.items()}
 
 
 def ordered(picked: Iterable[tuple[Any, ...]], share_of: int) -> list[tuple[Any, ...]]:

@@ -4,8 +4,9 @@ The serving pipeline times its stages with :func:`stage` / :func:`observe_stage`
 latencies and, at scrape time, what other processes did (ingests and refreshes are recorded in the graph,
 see :func:`record_ingest`, so the API's ``/metrics`` shows them whichever process ran them).
 
-One process, many threads (``kgrec serve``): the default registry is right. Several serving processes
-behind one port would need prometheus-client's multiprocess mode (not set up).
+One process, many threads (``kgrec serve``): the default registry. Several processes on one port (``kgrec
+serve --workers N``): prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by the command),
+and ``/metrics`` adds up every worker's series.
 """
 from __future__ import annotations
 

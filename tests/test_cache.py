@@ -1,10 +1,10 @@
 """The recommendation cache keeps a document for one stamp, for at most its time to live, and the most
-recently used entries (explain/cache.py)."""
+recently used entries (serve/cache.py)."""
 from __future__ import annotations
 
 import time
 
-from kgrec.explain.cache import ResponseCache
+from kgrec.serve.cache import ResponseCache
 
 
 def test_a_document_is_served_only_for_its_stamp() -> None:

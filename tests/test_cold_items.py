@@ -1,4 +1,4 @@
-"""The cold-start slot (explain/service.py): which new, little-known item may take the last place of a top-k.
+"""The cold-start slot (serve/rerank.py): which new, little-known item may take the last place of a top-k.
 The model here is a stand-in with just what the rule reads (which items are new, their training
 interactions, their content match); the serving path itself runs in test_api.py and on the real data."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from kgrec.explain.service import COLD_INTERACTIONS, COLD_MIN_Z, cold_items
+from kgrec.serve.rerank import COLD_INTERACTIONS, COLD_MIN_Z, cold_items
 from kgrec.ranking.dataset import Dataset
 from kgrec.ranking.recommender import NEW_ITEM_DAYS, new_items
 

@@ -16,7 +16,7 @@ from conftest import TrainedGraph
 from synthetic import movie_id
 from kgrec.config import Settings
 from kgrec.explain.paths import Candidate, Likes, explain_items, path_exists, select
-from kgrec.explain.service import RecommendationService
+from kgrec.serve.pipeline import RecommendationService
 from kgrec.explain.shared import SharedIndex, fetch_chosen
 from kgrec.graph.connection import Graph
 from kgrec.ranking.graphdata import load_dataset

@@ -75,7 +75,7 @@ def test_serving_stages_are_timed(trained_graph: TrainedGraph) -> None:
     after = scrape(client)
     name = "kgrec_serve_stage_duration_seconds_count"
     assert value(after, name, stage="test_stage") - value(before, name, stage="test_stage") == 2
-    for stage in ("profile", "rank", "explain"):
+    for stage in ("profile", "score", "rerank", "candidates", "contributions", "paths", "render"):
         assert value(after, name, stage=stage) - value(before, name, stage=stage) >= 1, stage
 
 

@@ -1,5 +1,5 @@
 """The active model and its explanation index are swapped together while requests are served
-(explain/service.py, ``RecommendationService.model``): no request scores with one version's model and
+(serve/snapshot.py: a request reads one Snapshot): no request scores with one version's model and
 explains with another version's index."""
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ FLIPS = 12
 
 def test_no_request_mixes_the_model_of_one_version_with_the_index_of_another(
         graph: Graph, trained_graph: TrainedGraph, monkeypatch) -> None:
-    from kgrec.explain import service as service_module
+    from kgrec.serve import explaining, snapshot
+    from kgrec.serve.pipeline import RecommendationService
     from kgrec.explain.shared import SharedIndex
     from kgrec.ranking.training import activate, publish
 
@@ -43,17 +44,17 @@ def test_no_request_mixes_the_model_of_one_version_with_the_index_of_another(
         return index
 
     used: dict[int, SharedIndex] = {}
-    real_fetch = service_module.fetch_chosen
+    real_fetch = explaining.fetch_chosen
 
     def fetch_chosen(graph, index, *args, **kwargs):  # type: ignore[no-untyped-def]
         used[threading.get_ident()] = index
         return real_fetch(graph, index, *args, **kwargs)
 
     monkeypatch.setattr(SharedIndex, "load", classmethod(load))
-    monkeypatch.setattr(service_module, "fetch_chosen", fetch_chosen)
-    monkeypatch.setattr(service_module, "VERSION_CHECK_SECONDS", 0.0)  # every request re-reads the active one
+    monkeypatch.setattr(explaining, "fetch_chosen", fetch_chosen)
+    monkeypatch.setattr(snapshot, "VERSION_CHECK_SECONDS", 0.0)  # every request re-reads the active one
 
-    service = service_module.RecommendationService(graph, settings)
+    service = RecommendationService(graph, settings)
     served: Counter[str] = Counter()
     mixed: list[tuple[str, str]] = []
     errors: list[BaseException] = []

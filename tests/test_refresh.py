@@ -296,7 +296,7 @@ def test_new_movie_and_ratings_are_published_and_served_without_restart(
 
 def test_killed_mid_training_keeps_serving_and_the_next_run_publishes(
         base_graph: Graph, settings: Settings, first: FirstRefresh, tmp_path: Path) -> None:
-    from kgrec.explain.service import RecommendationService
+    from kgrec.serve.pipeline import RecommendationService
 
     before = active(base_graph)
     assert before is not None

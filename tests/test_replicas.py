@@ -289,7 +289,7 @@ def test_a_graph_from_before_keys_loads_by_its_absolute_path(
         graph: Graph, trained_graph: TrainedGraph, tmp_path: Path) -> None:
     """An old (:ModelVersion) holds an absolute ``path`` and no key; a store that lacks the version (another
     KGREC_MODEL_STORE) still serves it from that path."""
-    from kgrec.explain.service import RecommendationService
+    from kgrec.serve.pipeline import RecommendationService
     from kgrec.ranking.modelstore import locate_version
 
     version = trained_graph.version

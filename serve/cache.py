@@ -2,8 +2,8 @@
 
 A document is served again only while its stamp still holds: the same model version, the same user
 revision (bumped by each interaction posted through the API) and the same graph revision (bumped by each
-ingest, refresh included); both revisions are read from Neo4j on every request, so every serving process
-sees a change at once. An entry also expires, for changes made outside kgrec (a hand edit in Browser), after
+ingest, refresh included); both revisions are read from Neo4j on every request, with the profile (which is
+not sent while they hold), so every serving process sees a change at once. An entry also expires, for changes made outside kgrec (a hand edit in Browser), after
 between half and all of ``ttl`` seconds: spread, so that entries made together are not all recomputed
 together (a burst of misses that would stall the requests queued behind it). Least recently used entries go
 first when the cache is full.
@@ -42,6 +42,13 @@ class ResponseCache:
                 return entry[2]
             self.misses += 1
             return None
+
+    def stamp(self, key: Hashable) -> Any | None:
+        """The stamp of ``key``'s entry while it has not expired (None: no entry), so the revisions it was
+        made under can be checked in the same read as the profile."""
+        with self._lock:
+            entry = self._data.get(key)
+            return entry[0] if entry is not None and time.monotonic() < entry[1] else None
 
     def put(self, key: Hashable, stamp: Hashable, value: Any) -> None:
         if not self.enabled:
