@@ -11,8 +11,11 @@ Sizes (the products example of ``kgrec/examples.py``, planted taste groups, foll
 Stages, each resumable (its result is kept in ``<root>/<size>/result.json``):
 
 * ``generate``: the CSVs;
+* ``components``: the item-item model alone from the CSV (positives only, no Neo4j): dense or sparse as
+  training would pick, fit seconds for one L2 and for the whole grid, peak RSS, one profile scored p50/p99;
 * ``ingest``: ``kgrec ingest csv`` (``--bulk`` with ``--bulk``) into an empty database, wall seconds;
-* ``train``: ``kgrec train`` (trains, evaluates and publishes) as a child process: wall seconds, its peak RSS
+* ``train``: ``kgrec train`` (tuning run, refit, evaluation, publish; ``--train-args=--no-refit`` skips the
+  refit, ``--epochs-scale`` sets KGREC_TRAIN_EPOCHS_SCALE) as a child process: wall seconds, its peak RSS
   (``wait4``'s ``ru_maxrss``), the model directory's size, which item model it chose (dense EASE or sparse);
 * ``serve``: in this process, the active version loaded as ``kgrec serve`` loads it, then recommend +
   explain (k=10, the service's own path) for ``--users`` random users, the cache off: p50 / p99 / mean.
@@ -35,7 +38,7 @@ from pathlib import Path
 
 #: items, users; 40 interactions and 2.5 social edges per user (2M and 125k at the largest)
 SIZES = {"10k": (10_000, 5_000), "30k": (30_000, 15_000), "100k": (100_000, 50_000)}
-STAGES = ("generate", "ingest", "train", "serve")
+STAGES = ("generate", "components", "ingest", "train", "serve")
 KGREC = str(Path(sys.executable).with_name("kgrec"))
 
 
@@ -104,21 +107,66 @@ def ingest(folder: Path, env: dict[str, str], log: Path, bulk: bool) -> dict[str
     return {"ingest_s": round(seconds, 1), "ingest_mode": "bulk" if bulk else "unwind", "ingest_rss_mib": rss}
 
 
-def train(env: dict[str, str], log: Path) -> dict[str, object]:
+def train(env: dict[str, str], log: Path, extra: list[str]) -> dict[str, object]:
     from kgrec.config import Settings
 
-    seconds, rss = run_child([KGREC, "train", "--quiet"], env, log)
+    seconds, rss = run_child([KGREC, "train", *extra], env, log)  # its stage log (no bars: not a terminal)
     settings = Settings.from_env(env)
     versions = sorted(p for p in settings.models_dir.iterdir() if p.is_dir() and not p.name.endswith(".partial"))
     directory = versions[-1]
     manifest = json.loads((directory / "manifest.json").read_text())
     report = json.loads((directory / "evaluation.json").read_text())
-    return {"train_s": round(seconds, 1), "train_rss_mib": rss, "version": directory.name,
+    return {"train_s": round(seconds, 1), "train_rss_mib": rss, "version": directory.name, "train_args": extra,
+            "epochs_scale": env.get("KGREC_TRAIN_EPOCHS_SCALE", "1.0"),
             "model_dir_mib": round(sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20, 1),
-            "item_model": manifest.get("item_model", "ease"),
+            "item_model": manifest.get("item_model", "ease"), "runs": manifest.get("runs"),
             "timings_s": report.get("timings_s", {}), "epochs": {
                 "lightgcn": manifest["config"]["lightgcn"]["epochs"], "kge": manifest["config"]["kge"]["epochs"]},
             "test_ndcg@10": {k: v["ndcg@10"] for k, v in report.get("models", {}).items()}}
+
+
+def components(folder: Path, n_users: int, seed: int) -> dict[str, object]:
+    """The item-item model alone, straight from the CSV (no Neo4j; what decides whether a size fits): the
+    sparse / dense switch as training makes it, fitted over the whole L2 grid, its peak RSS, and one profile
+    scored over the catalogue (EASE's part of a request) for random users."""
+    import csv
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from kgrec.config import Settings
+    from kgrec.ranking.baselines import EASE_GRID
+    from kgrec.ranking.sparse_items import SparseEASE, fit_item_model
+
+    with (folder / "interactions.csv").open() as f:
+        rows = [(int(r["user"]), int(r["item"])) for r in csv.DictReader(f) if r["event"] not in ("view", "return")]
+    users, items = np.unique([u for u, _ in rows], return_inverse=True), np.unique([i for _, i in rows], return_inverse=True)
+    x = sp.csr_matrix((np.ones(len(rows), np.float32), (users[1], items[1])), shape=(len(users[0]), len(items[0])))
+    x.sum_duplicates()
+    x.data[:] = 1
+    settings = Settings.from_env()
+    start = time.perf_counter()
+    model = fit_item_model(x, 300.0, 2, settings)
+    one = time.perf_counter() - start
+    grid_s = None
+    if isinstance(model, SparseEASE):
+        start = time.perf_counter()
+        SparseEASE.fit_grid(x, EASE_GRID, 2, settings.ease_neighbours)
+        grid_s = round(time.perf_counter() - start, 1)
+    rng = np.random.default_rng(seed)
+    times = []
+    for u in rng.choice(x.shape[0], min(n_users, x.shape[0]), replace=False):
+        profile = x.indices[x.indptr[u]:x.indptr[u + 1]]
+        t = time.perf_counter()
+        model.score_items(profile)
+        times.append(time.perf_counter() - t)
+    ms = np.array(times) * 1000
+    return {"components_positives": int(x.nnz), "components_item_model": type(model).__name__,
+            "components_fit_s": round(one, 1), "components_grid_fit_s": grid_s,
+            "components_b_nnz": int(model.B.nnz) if sp.issparse(model.B) else int(model.B.size),
+            "components_score_p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "components_score_p99_ms": round(float(np.percentile(ms, 99)), 2),
+            "components_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
 
 
 def serve(env: dict[str, str], n_users: int, seed: int) -> dict[str, object]:
@@ -161,6 +209,7 @@ def main() -> int:
     ap.add_argument("--heap", default="2g", help="KGREC_NEO4J_HEAP of each size's server (default 2g)")
     ap.add_argument("--pagecache", default="1g", help="KGREC_NEO4J_PAGECACHE (default 1g)")
     ap.add_argument("--epochs-scale", type=float, default=None, help="KGREC_TRAIN_EPOCHS_SCALE for the train stage")
+    ap.add_argument("--train-args", default="", help="extra `kgrec train` arguments, e.g. --no-refit")
     ap.add_argument("--bulk", action="store_true", help="ingest with `kgrec ingest csv --bulk` (neo4j-admin import)")
     ap.add_argument("--users", type=int, default=300, help="random users served per size (default 300)")
     ap.add_argument("--seed", type=int, default=1)
@@ -173,6 +222,8 @@ def main() -> int:
         base.mkdir(parents=True, exist_ok=True)
         result_file = base / "result.json"
         result = json.loads(result_file.read_text()) if result_file.exists() else {"size": size}
+        if (base / "components.json").exists():
+            result.update(json.loads((base / "components.json").read_text()))
         env, log = size_env(args.root, size, args), base / "log.txt"
         started = False
         try:
@@ -183,13 +234,18 @@ def main() -> int:
                 if stage == "generate":
                     result.update(generate(base / "csv", size))
                     continue
+                if stage == "components":
+                    measured = components(base / "csv", args.users, args.seed)
+                    (base / "components.json").write_text(json.dumps(measured, indent=2))  # a stage run beside others
+                    result.update(measured)
+                    continue
                 if not started:
                     neo4j("start", env, log)
                     started = True
                 if stage == "ingest":
                     result.update(ingest(base / "csv", env, log, args.bulk))
                 elif stage == "train":
-                    result.update(train(env, log))
+                    result.update(train(env, log, args.train_args.split()))
                 elif stage == "serve":
                     result.update(serve(env, args.users, args.seed))
                 result.update(neo4j_heap=args.heap, neo4j_pagecache=args.pagecache)
