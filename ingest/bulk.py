@@ -270,7 +270,8 @@ def write_import_files(plan: Plan, folder: Path) -> ImportFiles:
 
 def bulk_load(settings: Settings, plan: Plan, *, keep_files: bool = False) -> tuple[list[StepResult], dict[str, float]]:
     """Import ``plan``'s base steps into the local server's (empty, checked by the caller) database: write
-    the files, stop the server, import, start it again. Returns per-step results and phase timings."""
+    the files, stop the server, import, start it again. Returns per-step results and phase timings; the
+    importer's output is kept in ``<KGREC_HOME>/ingest/last-bulk-import.log``."""
     check_local(settings)
     server = LocalServer.from_settings(settings)
     timings: dict[str, float] = {}
@@ -281,8 +282,10 @@ def bulk_load(settings: Settings, plan: Plan, *, keep_files: bool = False) -> tu
     t = time.perf_counter()
     server.stop()
     try:
-        server.import_full(_args(files), database=settings.neo4j_database or "neo4j",
-                           report=folder / "import.report")
+        output = server.import_full(_args(files), database=settings.neo4j_database or "neo4j",
+                                    report=folder / "import.report")
+        # the importer's own account (stages, seconds, memory), kept after the files go
+        (settings.home / "ingest" / "last-bulk-import.log").write_text(output, encoding="utf-8")
     finally:
         timings["bulk import"] = time.perf_counter() - t
         t = time.perf_counter()
