@@ -42,6 +42,14 @@ def test_training_writes_a_versioned_directory_and_activates_it(graph: Graph, tr
         assert all(0.0 <= v <= 1.0 for v in metrics.values())
     # users here prefer one genre: the hybrid must beat most-popular by a clear margin
     assert report["models"]["hybrid"]["ndcg@10"] > 1.2 * report["models"]["popularity"]["ndcg@10"]
+    # issue 19: the published components are a refit on every interaction; the held-out numbers come from the
+    # tuning run, whose components stay beside them for `evaluate --recompute`
+    runs = manifest["runs"]
+    assert runs["refit"]["interactions"] > runs["tuning"]["interactions"]
+    assert runs["refit"]["choices"]["lightgcn_epochs"] <= runs["tuning"]["choices"]["lightgcn_epochs"]
+    assert (directory / "tuning" / "lightgcn.npz").exists() and (directory / "tuning_facts.npy").exists()
+    assert report["protocol"] == "temporal" and report["runs"] == runs
+    assert set(report["comparison"]["hybrid_vs_ablations"]) >= {"hybrid_no_pykeen", "hybrid_no_gnn", "hybrid_no_kgattr"}
     active = graph.run_text("MATCH (v:ModelVersion) RETURN v.id AS id, v.active AS active, v.metrics AS metrics")
     assert [r["id"] for r in active if r["active"]] == [trained]
     assert "hybrid" in json.loads(active[0]["metrics"])["models"]
@@ -204,6 +212,25 @@ def test_evaluate_recompute_scores_again_what_training_reported(trained_graph: T
     table = capsys.readouterr().out.splitlines()
     hybrid = next(line for line in table if line.startswith("hybrid "))
     assert hybrid.split()[-1] == f"{val['hybrid']:.4f}"  # the validation column is filled in
+
+
+def test_evaluate_under_the_random_protocol_trains_an_unpublished_tuning_run(
+        graph: Graph, trained_graph: TrainedGraph, cli_env, monkeypatch, capsys) -> None:
+    from kgrec import cli
+
+    monkeypatch.setenv("KGREC_HOME", str(trained_graph.settings.home))
+    monkeypatch.setenv("KGREC_TRAIN_EPOCHS_SCALE", "0.1")
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--json", "--protocol", "random"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["protocol"] == "random" and "random protocol" in report["source"]
+    assert report["version"] != trained_graph.version and "refit" not in report["runs"]
+    assert "cypher_cf" not in report["models"]  # it cuts histories by time: not a random split
+    # per-user 80/10/10 of the positives: validation and test the same size, both about an eighth of training
+    s = report["split"]
+    assert s["val_positives"] == pytest.approx(s["test_positives"], rel=0.2)
+    assert s["test_positives"] < 0.2 * s["train_positives"]
+    assert graph.read("models/active_version")[0]["id"] == trained_graph.version  # nothing published
 
 
 def test_cypher_cf_sees_nothing_after_the_cutoffs(empty_graph: Graph) -> None:
