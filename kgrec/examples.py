@@ -39,8 +39,9 @@ class ExampleSize:
     @classmethod
     def scaled(cls, items: int, users: int, interactions: int | None = None, social: int | None = None,
                seed: int = 7, groups: int | None = None) -> "ExampleSize":
-        """A size from totals: about ``interactions`` interaction rows (within ~10%: repeats are dropped;
-        default 30 per user plus word of mouth, as the demo) and about ``social`` social edges (default
+        """A size from totals: about ``interactions`` interaction rows (repeats are dropped: within ~10% from
+        thousands of items, up to 20% fewer below; default 30 per user plus word of mouth, as the demo) and
+        about ``social`` social edges (default
         2.5 per user). Taste groups grow with the catalogue (one per 1,000 items, at least 8) so a group's
         favourite makers stay a few hundred items. The defaults give the demo's catalogue."""
         if min(items, users, interactions or 1) < 1:
