@@ -13,6 +13,8 @@ Stages, each resumable (its result is kept in ``<root>/<size>/result.json``):
 * ``generate``: the CSVs;
 * ``components``: the item-item model alone from the CSV (positives only, no Neo4j): dense or sparse as
   training would pick, fit seconds for one L2 and for the whole grid, peak RSS, one profile scored p50/p99;
+* ``scoring``: every blend term scoring one profile over the catalogue, with the CSV's attributes and
+  popularity and trained-shape stand-ins for the learned vectors (timing only: where training has not run);
 * ``ingest``: ``kgrec ingest csv`` (``--bulk`` with ``--bulk``) into an empty database, wall seconds;
 * ``train``: ``kgrec train`` (tuning run, refit, evaluation, publish; ``--train-args=--no-refit`` skips the
   refit, ``--epochs-scale`` sets KGREC_TRAIN_EPOCHS_SCALE) as a child process: wall seconds, its peak RSS
@@ -38,7 +40,7 @@ from pathlib import Path
 
 #: items, users; 40 interactions and 2.5 social edges per user (2M and 125k at the largest)
 SIZES = {"10k": (10_000, 5_000), "30k": (30_000, 15_000), "100k": (100_000, 50_000)}
-STAGES = ("generate", "components", "ingest", "train", "serve")
+STAGES = ("generate", "components", "scoring", "ingest", "train", "serve")
 KGREC = str(Path(sys.executable).with_name("kgrec"))
 
 
@@ -169,6 +171,62 @@ def components(folder: Path, n_users: int, seed: int) -> dict[str, object]:
             "components_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
 
 
+def scoring(folder: Path, n_users: int, seed: int) -> dict[str, object]:
+    """Where a size's full training does not finish on a shared machine: every blend term's scoring of one
+    profile over the whole catalogue (what a recommendation costs before its explanation paths), with the
+    real attribute matrix and popularity from the CSV and trained-shape stand-ins for the learned parts
+    (random LightGCN and RotatE vectors, a sparse B of k weights per item): the time does not depend on the
+    values. p50/p99 over random users' profiles, top 10 picked as the Recommender does."""
+    import csv
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from kgrec.config import Settings
+    from kgrec.embeddings.kge import LIKES, KGEModel
+    from kgrec.embeddings.lightgcn import LightGCNModel
+    from kgrec.ranking.hybrid import COMPONENTS, BlendParams, Components, blend
+    from kgrec.ranking.kgterm import AttributeModel
+    from kgrec.ranking.sparse_items import SparseEASE
+
+    rng = np.random.default_rng(seed)
+    with (folder / "items.csv").open() as f:
+        items = list(csv.DictReader(f))
+    ids = np.array(sorted(int(r["id"]) for r in items))
+    keys = {}
+    facts = [(int(np.searchsorted(ids, int(r["id"]))), keys.setdefault(f"{c}:{r[c]}", len(keys)))
+             for r in items for c in ("brand", "category", "material") if r.get(c)]
+    with (folder / "interactions.csv").open() as f:
+        rows = [(int(r["user"]), int(np.searchsorted(ids, int(r["item"])))) for r in csv.DictReader(f)]
+    users = np.array([u for u, _ in rows])
+    x = sp.csr_matrix((np.ones(len(rows), np.float32), (np.unique(users, return_inverse=True)[1],
+                                                        [i for _, i in rows])), shape=(len(np.unique(users)), len(ids)))
+    n, d, k = len(ids), 64, Settings.from_env().ease_neighbours
+    b = sp.csr_matrix((rng.normal(size=n * k).astype(np.float32),
+                       (rng.integers(0, n, n * k), np.repeat(np.arange(n), k))), shape=(n, n))
+    complex_rows = lambda m: (rng.normal(size=(m, d)) + 1j * rng.normal(size=(m, d))).astype(np.complex64)  # noqa: E731
+    comp = Components(
+        SparseEASE(np.arange(n), b, n),
+        LightGCNModel(rng.normal(size=(n, d)).astype(np.float32), np.zeros((1, d), np.float32)),
+        KGEModel("RotatE", complex_rows(n), np.ones(n, bool), complex_rows(len(keys)), np.ones(len(keys), bool),
+                 {LIKES: np.exp(1j * rng.uniform(0, 6.28, d)).astype(np.complex64)}),
+        AttributeModel.fit(n, len(keys), np.array([i for i, _ in facts]), np.array([a for _, a in facts])),
+        np.asarray(x.sum(0)).ravel().astype(np.float32))
+    weights = BlendParams().weights
+    times = []
+    for u in rng.choice(x.shape[0], min(n_users, x.shape[0]), replace=False):
+        profile = x.indices[x.indptr[u]:x.indptr[u + 1]]
+        w = np.ones(len(profile), np.float32)
+        t = time.perf_counter()
+        scores = blend(comp.score_one(profile, w, COMPONENTS), weights)
+        scores[profile] = -np.inf
+        np.argpartition(-scores, 10)[:10]
+        times.append(time.perf_counter() - t)
+    ms = np.array(times) * 1000
+    return {"scoring_p50_ms": round(float(np.percentile(ms, 50)), 1), "scoring_p99_ms": round(float(np.percentile(ms, 99)), 1),
+            "scoring_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+
+
 def serve(env: dict[str, str], n_users: int, seed: int) -> dict[str, object]:
     """recommend + explain in this process, as the API's handler runs them, for random users, uncached."""
     import numpy as np
@@ -222,8 +280,9 @@ def main() -> int:
         base.mkdir(parents=True, exist_ok=True)
         result_file = base / "result.json"
         result = json.loads(result_file.read_text()) if result_file.exists() else {"size": size}
-        if (base / "components.json").exists():
-            result.update(json.loads((base / "components.json").read_text()))
+        for side in ("components.json", "scoring.json"):
+            if (base / side).exists():
+                result.update(json.loads((base / side).read_text()))
         env, log = size_env(args.root, size, args), base / "log.txt"
         started = False
         try:
@@ -234,9 +293,10 @@ def main() -> int:
                 if stage == "generate":
                     result.update(generate(base / "csv", size))
                     continue
-                if stage == "components":
-                    measured = components(base / "csv", args.users, args.seed)
-                    (base / "components.json").write_text(json.dumps(measured, indent=2))  # a stage run beside others
+                if stage in ("components", "scoring"):
+                    measured = (components if stage == "components" else scoring)(base / "csv", args.users, args.seed)
+                    side = base / f"{stage}.json"  # a stage run beside others: result.json is theirs
+                    side.write_text(json.dumps(measured, indent=2))
                     result.update(measured)
                     continue
                 if not started:
