@@ -309,17 +309,23 @@ def main() -> int:
                 elif stage == "serve":
                     result.update(serve(env, args.users, args.seed))
                 result.update(neo4j_heap=args.heap, neo4j_pagecache=args.pagecache)
-                result_file.write_text(json.dumps(result, indent=2))
+                _save(result_file, result)
         finally:
             store = base / "home" / "neo4j" / "data"
             if store.exists():
                 result["neo4j_store_mib"] = round(sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) / 2**20)
-            result_file.write_text(json.dumps(result, indent=2))
+            _save(result_file, result)
             if started and not (args.keep_running and size == args.sizes[-1]):
                 neo4j("stop", env, log)
     print(table([json.loads((args.root / s / "result.json").read_text()) for s in args.sizes
                  if (args.root / s / "result.json").exists()]))
     return 0
+
+
+def _save(path: Path, result: dict[str, object]) -> None:
+    """Merge into the file as it is now: another stage of the same size may have written it meanwhile."""
+    current = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**current, **{k: v for k, v in result.items() if v is not None}}, indent=2))
 
 
 def table(results: list[dict[str, object]]) -> str:
