@@ -134,7 +134,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             u = torch.from_numpy(users[b])
             p = torch.from_numpy(items[b] + n_users)
             q = torch.from_numpy(neg[b] + n_users)
-            emb = model.get_embedding(adj)
+            emb = propagate(model, adj)
             eu = emb[u]
             pos_rank = (eu * emb[p]).sum(-1)
             neg_rank = (eu * emb[q]).sum(-1)
@@ -176,6 +176,49 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
     return result
 
 
+def propagate(model, adj: torch.Tensor) -> torch.Tensor:
+    """``model.get_embedding(adj)`` (the layer-weighted sum of the propagated embeddings), with a backward
+    pass that uses the adjacency's symmetry: the gradient through ``A @ x`` is ``A @ grad``, where torch's
+    sparse CSR backward transposes A on every step (12x the forward's cost, measured on MovieLens)."""
+    x = model.embedding.weight
+    out = x * model.alpha[0]
+    for layer in range(model.num_layers):
+        x = _SymmetricSpmm.apply(adj, x)
+        out = out + x * model.alpha[layer + 1]
+    return out
+
+
+def _symmetric_spmm():
+    import torch
+
+    class SymmetricSpmm(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, adj, x):  # type: ignore[override]
+            ctx.adj = adj
+            return torch.sparse.mm(adj, x)
+
+        @staticmethod
+        def backward(ctx, grad):  # type: ignore[override]
+            return None, torch.sparse.mm(ctx.adj, grad)
+
+    return SymmetricSpmm
+
+
+class _LazySpmm:
+    """The autograd function, built on first use (serving never imports torch)."""
+
+    fn = None
+
+    @classmethod
+    def apply(cls, adj, x):
+        if cls.fn is None:
+            cls.fn = _symmetric_spmm()
+        return cls.fn.apply(adj, x)
+
+
+_SymmetricSpmm = _LazySpmm
+
+
 def _decay(opt, factor: float) -> None:
     for group in opt.param_groups:
         group["lr"] *= factor
@@ -188,7 +231,7 @@ def _snapshot(model, adj, n_users: int, unseen: np.ndarray) -> LightGCNModel:
     import torch
 
     with torch.no_grad():
-        emb = model.get_embedding(adj).numpy().copy()
+        emb = propagate(model, adj).numpy().copy()
         emb[n_users + np.flatnonzero(unseen)] = 0.0
         base = model.embedding.weight.detach().numpy().astype(np.float32).copy()
     return LightGCNModel(item_emb=emb[n_users:].astype(np.float32), user_emb=emb[:n_users].astype(np.float32),
