@@ -142,8 +142,8 @@ class Settings:
     #: KGREC_EVAL_MAX_CELLS: validation and test users are sampled so that users x items stays under this
     #: (every term scores them over the whole catalogue as dense float32 rows: ~10 such matrices at once)
     eval_max_cells: int = 100_000_000
-    #: KGREC_TRAIN_BUDGET: LightGCN and PyKEEN train for at most this many rows seen (epochs x training
-    #: interactions, resp. triples); large catalogues get fewer epochs, MovieLens-sized ones their full count
+    #: KGREC_TRAIN_BUDGET: PyKEEN trains for at most this many rows seen (epochs x triples): large catalogues
+    #: get fewer epochs, MovieLens-sized ones their full count (LightGCN has its own wall-clock budget)
     train_budget: int = 10_000_000
     #: KGREC_MODEL_STORE: where model versions live, as a path or file:// URI (default <KGREC_HOME>/models).
     #: The graph records each version by its key in the store, so API replicas and the trainer on other
