@@ -45,7 +45,7 @@ class TrainConfig:
     disliked_weights: tuple[float, ...] = (0.5, 0.25)
     threads: int = 2
     #: KGREC_EVAL_MAX_CELLS / KGREC_TRAIN_BUDGET (kgrec/config.py): evaluated users sampled so users x items
-    #: stays under the first; LightGCN and PyKEEN epochs capped so epochs x rows stays under the second
+    #: stays under the first; PyKEEN epochs capped so epochs x triples stays under the second
     eval_max_cells: int = 100_000_000
     train_budget: int = 10_000_000
     #: KGREC_EASE_DENSE_MAX_ITEMS / KGREC_EASE_NEIGHBOURS: above that many items, sparse EASE (ranking/sparse_items.py)
