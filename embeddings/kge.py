@@ -158,10 +158,11 @@ class _Interaction:
 class _TransE(_Interaction):
     def scores(self, model: KGEModel, queries: np.ndarray, items: np.ndarray | None) -> np.ndarray:
         emb = model.item_emb if items is None else model.item_emb[items]
-        # a column at a time: the (queries, items, dim) broadcast would cost more than the loop
-        if len(queries) > 1:
+        # along the shorter side (the (queries, items, dim) broadcast would cost more than the loop): a few
+        # targets for many queries (leave-one-out shares), a few queries over the catalogue (serving)
+        if len(emb) < len(queries):
             return np.stack([-np.abs(queries - row).sum(1) for row in emb], axis=1)
-        return -np.abs(emb - queries[0]).sum(1)[None, :]
+        return np.stack([-np.abs(emb - q).sum(1) for q in queries])
 
     def head_from_tail(self, tail: np.ndarray, relation: np.ndarray) -> np.ndarray:
         return tail - relation
