@@ -86,6 +86,12 @@ class KGEModel:
             self._unknown_cache = np.flatnonzero(~self.item_known)
         return self._unknown_cache
 
+    def _transposed(self) -> np.ndarray:
+        """The item embeddings as dimensions x items (TransE's catalogue scoring)."""
+        if getattr(self, "_columns", None) is None:
+            self._columns = np.ascontiguousarray(self.item_emb.T)
+        return self._columns
+
     def _conj_and_sqnorm(self) -> tuple[np.ndarray, np.ndarray]:
         if getattr(self, "_cache", None) is None:
             self._cache = (np.ascontiguousarray(self.item_emb.conj()), (np.abs(self.item_emb) ** 2).sum(1))
@@ -162,7 +168,16 @@ class _TransE(_Interaction):
         # targets for many queries (leave-one-out shares), a few queries over the catalogue (serving)
         if len(emb) < len(queries):
             return np.stack([-np.abs(queries - row).sum(1) for row in emb], axis=1)
-        return np.stack([-np.abs(emb - q).sum(1) for q in queries])
+        # over the catalogue: dimensions x items, so each query's L1 distance adds up contiguous rows in place
+        # (half the time of summing 64-wide rows item by item)
+        columns = model._transposed() if items is None else np.ascontiguousarray(emb.T)
+        out = np.empty((len(queries), columns.shape[1]), dtype=np.result_type(columns, queries))
+        buf = np.empty(columns.shape, dtype=out.dtype)
+        for n, q in enumerate(queries):
+            np.subtract(columns, q[:, None], out=buf)
+            np.abs(buf, out=buf)
+            np.sum(buf, axis=0, out=out[n])
+        return -out
 
     def head_from_tail(self, tail: np.ndarray, relation: np.ndarray) -> np.ndarray:
         return tail - relation

@@ -118,8 +118,8 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
             raw = folded.astype(np.float32) @ emb.T
         elif name == "kgattr":
             m = comp.kgattr.matrix
-            taste = (by_group @ m[items]).toarray()  # groups x attributes
-            raw = np.asarray(m @ (coef @ taste).astype(np.float32).T).T
+            taste = (by_group @ m[items]).tocsc()  # groups x attributes, sparse: a profile has few attributes
+            raw = np.asarray(m @ np.asarray(taste.T @ coef.T, dtype=np.float32)).T
         elif name == "kge":
             raw = _kge_scores(comp.kge, items, by_group, coef)
         elif name == "popularity":
