@@ -26,10 +26,11 @@ import requests
 import yaml
 
 from conftest import TrainedGraph, free_port
-from kgrec.config import REPO_ROOT, Settings, local_store_root
+from kgrec.config import Settings, local_store_root
 from kgrec.graph.connection import Graph
 from synthetic import clone_version
 
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout the tests run from
 HAPROXY_CFG = REPO_ROOT / "deploy" / "haproxy.cfg"
 KGREC = Path(sys.executable).parent / "kgrec"
 #: guards against a hang only (a replica starting, a check turning a server DOWN/UP, a version picked up)
