@@ -64,7 +64,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--bulk", action="store_true",
                    help="initial load of an EMPTY local database with neo4j-admin's offline importer (stops and "
-                        "restarts the local server; many times faster than batched transactions)")
+                        "restarts the local server; faster than batched transactions from ~250k interactions)")
 
 
 def _rejects_path(args: argparse.Namespace, settings: Settings) -> Path:
@@ -76,6 +76,7 @@ def _run(args: argparse.Namespace, settings: Settings, build) -> int:
     from kgrec.catalogue.schema import SchemaError
     from kgrec.cli import CommandError
     from kgrec.graph.connection import Graph
+    from kgrec.ingest.bulk import BulkError, bulk_load, check_empty, check_local
     from kgrec.ingest.entities import PipelineError
     from kgrec.ingest.readers import SourceError
     from kgrec.ingest.rejects import Rejects
@@ -83,8 +84,6 @@ def _run(args: argparse.Namespace, settings: Settings, build) -> int:
 
     if args.batch_size is not None and args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1")
-    from kgrec.ingest.bulk import BulkError, bulk_load, check_empty, check_local
-
     bulk = args.bulk
     with Rejects(_rejects_path(args, settings)) as rejects:
         start = time.perf_counter()
