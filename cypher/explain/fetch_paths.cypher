@@ -14,11 +14,14 @@ OPTIONAL CALL (u, item) {
     UNWIND [s IN $specs WHERE s.item = item.id] AS s
     CALL (u, item, s) {
         WITH s WHERE s.via = 'shared'
-        MATCH (u)-[r]->(liked:Item {id: s.liked}) WHERE type(r) = $interaction
-        MATCH (liked)-[a]-(x:$(s.label))
-        WHERE toString(x[s.key]) = s.value AND type(a) = s.liked_rel
-        MATCH (x)-[b]-(item)
-        WHERE type(b) = s.item_rel
+        // anchored on the liked item's index entry, then only the spec's relationship types: expanding the
+        // item's or a broad node's every relationship (ratings, a genre's items) cost thousands of hits a path
+        MATCH (liked:Item {id: s.liked})
+        WITH s, liked
+        MATCH (u)-[r]->(liked) WHERE type(r) = $interaction
+        MATCH (liked)-[a:$(s.liked_rel)]-(x:$(s.label))
+        WHERE toString(x[s.key]) = s.value
+        MATCH (x)-[b:$(s.item_rel)]-(item)
         RETURN [u, liked, x, item] AS nodes, [r, a, b] AS rels, COUNT { (x)--() } AS degree, r AS first
         LIMIT 1
       UNION ALL
