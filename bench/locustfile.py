@@ -28,22 +28,25 @@ RATING = json.loads(os.environ.get("KGREC_BENCH_INTERACTION", '{"rating": 5.0}')
 _session_ids = itertools.count(SESSION_FIRST_ID)
 
 
-class Recommend(FastHttpUser):
+class _Known(FastHttpUser):
+    """A random known user's list at ``path`` (a template over the user id)."""
+
+    abstract = True
+    path = ""
+    label = ""
     wait_time = constant_throughput(RATE)
 
     @task
-    def recommend(self) -> None:
-        user = random.choice(USERS)
-        self.client.get(f"/users/{user}/recommendations?k=10&paths=3", name="recommendations", headers=HEADERS)
+    def read(self) -> None:
+        self.client.get(self.path.format(user=random.choice(USERS)), name=self.label, headers=HEADERS)
 
 
-class CypherCF(FastHttpUser):
-    wait_time = constant_throughput(RATE)
+class Recommend(_Known):
+    path, label = "/users/{user}/recommendations?k=10&paths=3", "recommendations"
 
-    @task
-    def cypher_cf(self) -> None:
-        user = random.choice(USERS)
-        self.client.get(f"/users/{user}/recommendations/cypher-cf?k=10", name="cypher-cf", headers=HEADERS)
+
+class CypherCF(_Known):
+    path, label = "/users/{user}/recommendations/cypher-cf?k=10", "cypher-cf"
 
 
 class Session(FastHttpUser):
