@@ -159,6 +159,12 @@ def recommend(session: requests.Session, port: int, user: int, after_down: bool 
     return Outcome(after_down, r.status_code, r.headers.get("X-Served-By"), version)
 
 
+def cut_short(outcome: Outcome) -> bool:
+    """The answer's headers had arrived when its replica died: the body ended early (requests reports the
+    short read as a ChunkedEncodingError with IncompleteRead)."""
+    return isinstance(outcome.status, str) and "IncompleteRead" in outcome.status
+
+
 def replica_env(settings: Settings, home: Path, store: str) -> dict[str, str]:
     return {**os.environ, "NEO4J_URI": settings.neo4j_uri or "", "NEO4J_USER": settings.neo4j_user,
             "NEO4J_PASSWORD": settings.neo4j_password or "", "KGREC_HOME": str(home), "KGREC_MODEL_STORE": store,
@@ -235,10 +241,15 @@ def test_killed_replica_is_taken_out_without_failed_requests_and_rejoins(
     assert len(after) >= AFTER_DOWN
     assert not failed, f"{len(failed)} of {len(after)} requests failed after haproxy took api-1 out: {failed[:5]}"
     assert {o.server for o in after} == {"api-2"}
-    # the window between the kill and the check: haproxy's retries and redispatch cover it (reported, and held
-    # to the same standard: a request in flight on the killed replica is a GET, retried on api-2)
+    # the window between the kill and the check: a refused connection, an empty or a half-sent header is
+    # retried on api-2 by haproxy (retry-on, GET only). One case no proxy can retry: the replica had already
+    # sent the headers of its answer when it died, and haproxy had passed them on; the client sees the body
+    # cut short. At most one such request per client (the one in flight at the kill), and nothing else.
     failed_before = [o for o in before if o.status != 200]
-    assert not failed_before, f"{len(failed_before)} of {len(before)} failed before api-1 was marked DOWN"
+    cut = [o for o in failed_before if cut_short(o)]
+    assert len(cut) == len(failed_before), (f"{len(failed_before) - len(cut)} of {len(before)} failed before "
+                                            f"api-1 was marked DOWN: {[o for o in failed_before if not cut_short(o)]}")
+    assert len(cut) <= THREADS, f"{len(cut)} answers cut short by the kill, more than one per client: {cut}"
 
     # restarted on its port, api-1 rejoins: the checks mark it UP and round robin sends it requests again
     killed.start()
