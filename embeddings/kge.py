@@ -71,20 +71,32 @@ class KGEModel:
         centroid = rows.mean(0) if w is None else (w @ rows) / max(float(w.sum()), 1e-9)
         return self.interaction.query(centroid, self.relation_emb[LIKES])
 
-    def score_query(self, q: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """Link-prediction scores of every catalogue item (or ``items``) for a query point."""
+    def score_query(self, q: np.ndarray, items: np.ndarray | None = None,
+                    floor: np.ndarray | None = None) -> np.ndarray:
+        """Link-prediction scores of every catalogue item (or ``items``) for a query point. An item without an
+        embedding gets the lowest score of the known ones among the positions ``floor`` of the result (all of
+        them by default; the blend passes its statistics sample, so the floor can be computed without scoring
+        the whole catalogue)."""
         s = self.interaction.scores(self, q[None, :], items)[0].astype(np.float32)
-        unknown = self._unknown() if items is None else np.flatnonzero(~self.item_known[items])
-        if len(unknown) and len(unknown) < len(s):
-            s[unknown] = np.delete(s, unknown).min()
-        elif len(unknown):
+        known = self.item_known if items is None else self.item_known[items]
+        return self.floor_unknown(s[None, :], known, floor)[0]
+
+    @staticmethod
+    def floor_unknown(s: np.ndarray, known: np.ndarray, floor: np.ndarray | None = None) -> np.ndarray:
+        """``s`` (rows x columns) with the columns not ``known`` set to each row's lowest known score among
+        the columns ``floor`` (all by default; all known ones when none of those is); 0 when none is known."""
+        if known.all():
+            return s
+        among = known if floor is None else np.zeros_like(known)
+        if floor is not None:
+            among[floor] = known[floor]
+            if not among.any():
+                among = known
+        if among.any():
+            s[:, ~known] = s[:, among].min(1)[:, None]
+        else:
             s[:] = 0.0
         return s
-
-    def _unknown(self) -> np.ndarray:
-        if getattr(self, "_unknown_cache", None) is None:
-            self._unknown_cache = np.flatnonzero(~self.item_known)
-        return self._unknown_cache
 
     def _transposed(self) -> np.ndarray:
         """The item embeddings as dimensions x items (TransE's catalogue scoring)."""
@@ -115,8 +127,9 @@ class KGEModel:
         out[:, ~self.item_known[targets]] = 0.0  # a target the model never trained on gets no credit
         return out
 
-    def score_profile(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return self.score_query(self.query(profile_items, weights))
+    def score_profile(self, profile_items: np.ndarray, weights: np.ndarray | None = None,
+                      floor: np.ndarray | None = None) -> np.ndarray:
+        return self.score_query(self.query(profile_items, weights), floor=floor)
 
     def score(self, history) -> np.ndarray:  # scipy csr rows -> (b, n_items)
         return np.stack([self.score_profile(history.indices[history.indptr[r]:history.indptr[r + 1]])

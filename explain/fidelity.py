@@ -18,7 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from kgrec.embeddings.kge import LIKES
-from kgrec.ranking.hybrid import SOCIAL, profile_weights, standardize
+from kgrec.ranking.hybrid import SOCIAL, profile_weights
+from kgrec.ranking.standard import sample_of, standardize
 
 Profile = Sequence[tuple[int, float, int]]
 
@@ -28,25 +29,28 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
     """{target id: {removed id: served score - served score without that profile item}}, for the targets
     and removed items the model knows (a removed item outside the profile, or unknown to the model, moves
     nothing: 0.0)."""
-    targets = [t for t in targets if _position(model, t) >= 0]
+    targets = [t for t, at in zip(targets, _positions(model, targets).tolist()) if at >= 0]
     out: dict[int, dict[int, float]] = {t: {r: 0.0 for r in removed} for t in targets}
     if not targets or not removed or not len(profile):
         return out
     ids = np.fromiter((p[0] for p in profile), dtype=np.int64, count=len(profile))
     ratings = np.fromiter((p[1] for p in profile), dtype=np.float32, count=len(profile))
     ts = np.fromiter((p[2] or 0 for p in profile), dtype=np.int64, count=len(profile))
-    pos = np.array([_position(model, int(i)) for i in ids], dtype=np.int64)
+    pos = _positions(model, ids)
     known = pos >= 0
     ids, ratings, ts, items = ids[known], ratings[known], ts[known], pos[known]
     where = {int(i): n for n, i in enumerate(ids.tolist())}
     drop = [r for r in dict.fromkeys(removed) if r in where]
     if not drop:
         return out
-    target_pos = np.array([_position(model, t) for t in targets], dtype=np.int64)
+    target_pos = _positions(model, targets)
     network = getattr(profile, "network", None) or {}
     groups, coef = _removals(ts, [where[r] for r in drop], model.params.half_life)
     weights = profile_weights(ratings, ts, model.params, model.positive_rating)
-    scores = _scores(model, items, weights, groups, coef, network)[:, target_pos]
+    # only the statistics sample (what every term is standardised by) and the targets are scored
+    sample = sample_of(len(model.item_ids))
+    scores = _scores(model, items, weights, groups, coef, network, np.concatenate([sample, target_pos]),
+                     len(sample))[:, len(sample):]
     if len(items) == 1:  # without it the profile is empty: the popularity prior alone
         scores[1] = np.asarray(model.score_profile([]), dtype=np.float64)[target_pos]
     for col, t in enumerate(targets):
@@ -91,70 +95,87 @@ def _removals(ts: np.ndarray, dropped: Sequence[int], half_life: float) -> tuple
 
 
 def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarray, coef: np.ndarray,
-            network: Mapping[int, int]) -> np.ndarray:
-    """The blended score of every catalogue item for each row of ``coef``: ``Recommender.score_profile``
-    of the profile ``items`` weighted ``coef[row, groups] * weights``. The linear terms (EASE, LightGCN's
-    and PyKEEN's fold-in, the attribute term) are summed per group once, then combined per row."""
+            network: Mapping[int, int], cols: np.ndarray, n_stat: int) -> np.ndarray:
+    """The blended score of the catalogue positions ``cols`` for each row of ``coef``:
+    ``Recommender.score_profile`` of the profile ``items`` weighted ``coef[row, groups] * weights``, where
+    each term is standardised by the statistics of its first ``n_stat`` columns (the sample
+    ranking/standard.py reads). The linear terms (EASE, LightGCN's and PyKEEN's fold-in, the attribute
+    term) are summed per group once, then combined per row."""
     comp, blend_weights = model.components, model.params.weights
     rows, n_groups = coef.shape
     by_group = sp.csr_matrix((weights.astype(np.float64), (groups, np.arange(len(items)))),
                              shape=(n_groups, len(items)))
-    total = np.zeros((rows, len(model.item_ids)), dtype=np.float32)
+    total = np.zeros((rows, len(cols)), dtype=np.float32)
     for name, w in blend_weights.items():
         if not w:
             continue
         if name == "ease":
-            e = comp.ease
-            at = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
-            ok = e.items[at] == items
-            per_group = sp.csr_matrix((weights[ok].astype(np.float32), (groups[ok], at[ok])),
-                                      shape=(n_groups, len(e.items))) @ e.B  # B dense, or sparse (large catalogues)
-            per_group = per_group.toarray() if sp.issparse(per_group) else per_group
-            raw = np.zeros((rows, e.n_items), dtype=np.float32)
-            raw[:, e.items] = coef.astype(np.float32) @ per_group
+            raw = _ease_scores(comp.ease, items, weights, groups, coef, cols)
         elif name == "lightgcn":
             emb = comp.lightgcn.item_emb
             folded = coef @ (by_group @ emb[items]) / np.maximum(coef @ abs(by_group).sum(1).A1, 1e-9)[:, None]
-            raw = folded.astype(np.float32) @ emb.T
+            raw = folded.astype(np.float32) @ emb[cols].T
         elif name == "kgattr":
             m = comp.kgattr.matrix
             taste = (by_group @ m[items]).tocsc()  # groups x attributes, sparse: a profile has few attributes
-            raw = np.asarray(m @ np.asarray(taste.T @ coef.T, dtype=np.float32)).T
+            raw = np.asarray(m[cols] @ np.asarray(taste.T @ coef.T, dtype=np.float32)).T
         elif name == "kge":
-            raw = _kge_scores(comp.kge, items, by_group, coef)
+            raw = _kge_scores(comp.kge, items, by_group, coef, cols, n_stat)
         elif name == "popularity":
-            raw = np.broadcast_to(np.log1p(comp.popularity), (rows, len(model.item_ids)))
+            raw = np.broadcast_to(np.log1p(comp.popularity[cols]), (rows, len(cols)))
         elif name == SOCIAL:
-            total += w * model.social_term(dict(network))[None, :]
+            total += w * model.social_term(dict(network))[None, cols]  # standardised over the catalogue already
             continue
         else:
             continue  # a weight score_profile has no term for: blend skips it too
-        total += w * standardize(raw)
+        raw = np.asarray(raw, dtype=np.float32)
+        total += w * standardize(raw, raw[:, :n_stat])
     return total
 
 
-def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.ndarray) -> np.ndarray:
-    """``KGEModel.score_profile`` for each row: the fold-in centroids from the group sums, then the
-    catalogue scored for every row's query at once by the model's interaction."""
+def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarray, coef: np.ndarray,
+                 cols: np.ndarray) -> np.ndarray:
+    """EASE's raw scores of the positions ``cols`` for each row: the profile's rows of B (only those
+    columns), summed per group, combined per row; 0 where EASE does not know the item (as in its scoring)."""
+    from kgrec.ranking.sparse_items import item_block
+
+    rows, n_groups = coef.shape
+    at = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
+    ok = e.items[at] == items
+    col_at = np.minimum(np.searchsorted(e.items, cols), len(e.items) - 1)
+    col_ok = e.items[col_at] == cols
+    raw = np.zeros((rows, len(cols)), dtype=np.float32)
+    if not ok.any() or not col_ok.any():
+        return raw
+    by_group = sp.csr_matrix((weights[ok].astype(np.float32), (groups[ok], np.arange(int(ok.sum())))),
+                             shape=(n_groups, int(ok.sum())))
+    per_group = by_group @ item_block(e, at[ok], col_at[col_ok])
+    raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(per_group, dtype=np.float32)
+    return raw
+
+
+def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.ndarray, cols: np.ndarray,
+                n_stat: int) -> np.ndarray:
+    """``KGEModel.score_profile`` of the positions ``cols`` for each row (an item without an embedding: the
+    row's lowest known score among the first ``n_stat`` columns, as the blend floors it): the fold-in
+    centroids from the group sums, then every row's query scored by the model's interaction."""
     keep = kge.item_known[items]
+    known = kge.item_known[cols]
     if not keep.any():
-        base = kge.score_query(kge.query(items[:0]))
+        base = kge.score_query(kge.query(items[:0]), cols, floor=np.arange(n_stat))
         return np.repeat(base[None, :], len(coef), axis=0)
     sub = by_group[:, np.flatnonzero(keep)]
     centroids = (coef @ (sub @ kge.item_emb[items[keep]])) / np.maximum(coef @ sub.sum(1).A1, 1e-9)[:, None]
     queries = kge.interaction.query(centroids.astype(kge.item_emb.dtype), kge.relation_emb[LIKES])
-    s = np.asarray(kge.interaction.scores(kge, queries, None), dtype=np.float32)
-    unknown = kge._unknown()
-    if len(unknown) and len(unknown) < s.shape[1]:
-        known = np.ones(s.shape[1], dtype=bool)
-        known[unknown] = False
-        s[:, unknown] = s[:, known].min(1)[:, None]
-    elif len(unknown):
-        s[:] = 0.0
-    return s
+    s = np.asarray(kge.interaction.scores(kge, queries, cols), dtype=np.float32)
+    return kge.floor_unknown(s, known, np.arange(n_stat))
 
 
-def _position(model: Any, item: int) -> int:
+def _positions(model: Any, items: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The catalogue position of each item id, -1 for an id the model does not know."""
     ids = model.item_ids
-    at = int(np.searchsorted(ids, item))
-    return at if at < len(ids) and ids[at] == item else -1
+    items = np.asarray(items, dtype=np.int64)
+    if not len(ids) or not len(items):
+        return np.full(len(items), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(ids, items), len(ids) - 1)
+    return np.where(ids[at] == items, at, -1).astype(np.int64)

@@ -17,6 +17,7 @@ from kgrec.catalogue import signals
 from kgrec.catalogue.schema import Catalogue
 from kgrec.explain import trust
 from kgrec.explain.lift import Lifts
+from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import tag_name
 
@@ -215,8 +216,10 @@ def fetch_paths(graph: Graph, user: int, items: Sequence[int], specs: Sequence[M
                 catalogue: Catalogue) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
     """The literal paths of candidates chosen in memory (``Candidate.spec``), and the items' titles, in
     one round trip; a spec the graph no longer holds is simply missing from the result."""
-    rows = graph.read_plain("explain/fetch_paths", user=user, items=list(items), specs=list(specs),
-                            **_path_params(catalogue))
+    rels = {*catalogue.attribute_types, *(s[side] for s in specs if s["via"] == "shared"
+                                          for side in ("liked_rel", "item_rel"))}
+    statement = cypher.render("explain/fetch_paths", attribute_rels=cypher.AnyOf(sorted(rels) or ["HAS_ATTRIBUTE"]))
+    rows = graph.read_plain(statement, user=user, items=list(items), specs=list(specs), **_path_params(catalogue))
     return _candidates(rows, catalogue), {row["item"]: row["title"] for row in rows}
 
 
@@ -289,7 +292,7 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
     chosen: dict[int, list[tuple[Candidate, str, float, float | None]]] = {}
     for item in order:
         contrib = contributions.get(item)
-        share_of = trust.shares(contrib) if contrib is not None else None
+        share_of = trust.Shares(contrib) if contrib is not None else None
         faithful, unfaithful = [], []
         for c in trust.trusted(candidates.get(item, ()), catalogue):
             kind = kind_of(c, catalogue)

@@ -144,13 +144,22 @@ def trusted(candidates: Sequence["Candidate"], catalogue: Catalogue) -> list["Ca
 MIN_SHARE = 1e-3
 
 
-def shares(contributions: Mapping[int, float]) -> dict[int, float]:
+class Shares:
     """Each profile item's share of the positive evidence behind one item's score: its contribution (the
     served score's drop without that item, explain/fidelity.py) over the sum of the positive ones. A share
-    <= 0: removing that item would not lower the score (a negligible one, below MIN_SHARE, counts as 0)."""
-    total = sum(v for v in contributions.values() if v > 0)
-    out = {k: (v / total if total > 0 else min(v, 0.0)) for k, v in contributions.items()}
-    return {k: (0.0 if 0.0 < v < MIN_SHARE else v) for k, v in out.items()}
+    <= 0: removing that item would not lower the score (a negligible one, below MIN_SHARE, counts as 0).
+    Computed when asked: a list cites a few of a long profile's items."""
+
+    def __init__(self, contributions: Mapping[int, float]):
+        self.contributions = contributions
+        self.total = sum(v for v in contributions.values() if v > 0)
+
+    def get(self, item: int, default: float = 0.0) -> float:
+        v = self.contributions.get(item)
+        if v is None:
+            return default
+        v = v / self.total if self.total > 0 else min(v, 0.0)
+        return 0.0 if 0.0 < v < MIN_SHARE else v
 
 
 def ordered(picked: Iterable[tuple[Any, ...]], share_of: int) -> list[tuple[Any, ...]]:

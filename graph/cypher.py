@@ -16,6 +16,10 @@ class Rendered(str):
     """A statement already rendered from a template (see :func:`render`); ``load`` returns it as is."""
 
 
+class AnyOf(tuple):
+    """Relationship types a template's slot matches any of: rendered ```A`|`B```."""
+
+
 @lru_cache(maxsize=None)
 def load(name: str) -> str:
     """The text of ``cypher/<name>.cypher`` (``name`` may contain ``/`` for sub-folders)."""
@@ -34,7 +38,7 @@ def load(name: str) -> str:
 @lru_cache(maxsize=None)
 def render(template: str, /, **identifiers: str | tuple[str, ...]) -> Rendered:
     """``cypher/<name>.cypher`` with each ``{{slot}}`` replaced by a back-quoted identifier (a tuple of
-    labels becomes ```A`:`B```).
+    labels becomes ```A`:`B```, an :class:`AnyOf` of relationship types ```A`|`B```).
 
     Writes need labels and relationship types the catalogue schema names (``MERGE`` with a dynamic
     label cannot use the index its uniqueness constraint gives); values still travel as parameters, and
@@ -45,7 +49,7 @@ def render(template: str, /, **identifiers: str | tuple[str, ...]) -> Rendered:
         values = (value,) if isinstance(value, str) else tuple(value)
         if not values or not all(_IDENTIFIER.match(v) for v in values):
             raise ValueError(f"not a label/type name: {value!r}")
-        quoted[slot_name] = ":".join(f"`{v}`" for v in values)
+        quoted[slot_name] = ("|" if isinstance(value, AnyOf) else ":").join(f"`{v}`" for v in values)
 
     def slot(match: re.Match[str]) -> str:
         try:

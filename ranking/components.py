@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from kgrec.ranking.standard import stat_columns
+
 
 class Term:
     """A blend term wrapping one trained model (``model``)."""
@@ -113,7 +115,8 @@ class KGETerm(Term):
     additive = False  # a distance to the profile's query point: shares are leave-one-out drops
 
     def score(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return self.model.score_profile(items, weights)
+        # an item without an embedding: the lowest score among the statistics sample's (ranking/standard.py)
+        return self.model.score_profile(items, weights, floor=stat_columns(len(self.model.item_known)))
 
     def contributions(self, items: np.ndarray, weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return self.model.leave_one_out(items, weights, targets)

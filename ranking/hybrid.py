@@ -2,7 +2,8 @@
 
 Components: EASE (collaborative, item-item), LightGCN (graph collaborative), PyKEEN link
 prediction (KG embeddings), the KG attribute term and a popularity prior. Each is z-scored over
-the catalogue for the user before blending, so weights compare like with like. Profiles are
+the catalogue for the user before blending (its mean and spread estimated on a fixed
+sample of the catalogue: ranking/standard.py), so weights compare like with like. Profiles are
 weighted by recency (the latest ratings say most about what comes next: the split is temporal)
 and liked items (rating >= the positive threshold) count more than the rest.
 Weights are tuned by coordinate ascent on the validation users' NDCG@10 only.
@@ -20,6 +21,7 @@ from kgrec.embeddings.kge import KGEModel
 from kgrec.embeddings.lightgcn import LightGCNModel
 from kgrec.ranking.itemmodels import EASE
 from kgrec.ranking.kgterm import AttributeModel
+from kgrec.ranking.standard import standardize, term_scale
 
 COMPONENTS = ("ease", "lightgcn", "kge", "kgattr", "popularity")
 #: what the user's network likes: a term of its own, scored from the network's positives (not the profile)
@@ -51,14 +53,6 @@ def profile_weights(ratings: np.ndarray, ts: np.ndarray, params: BlendParams, po
     return w
 
 
-def standardize(s: np.ndarray) -> np.ndarray:
-    """Per row (user): zero mean, unit variance over the catalogue."""
-    s = np.asarray(s, dtype=np.float32)
-    mu = s.mean(-1, keepdims=True)
-    sd = s.std(-1, keepdims=True)
-    return (s - mu) / np.maximum(sd, 1e-6)
-
-
 @dataclass
 class Components:
     """The trained parts the hybrid blends."""
@@ -88,7 +82,7 @@ class Components:
             s = self.term(name).score(items, weights)
             out[name] = standardize(s)
             if scales is not None:
-                scales[name] = max(float(np.asarray(s, dtype=np.float32).std()), 1e-6)
+                scales[name] = term_scale(s)
         return out
 
     def contributions(self, items: np.ndarray, weights: np.ndarray, targets: np.ndarray,

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.ranking.dataset import Dataset
-from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, profile_weights, standardize
+from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, profile_weights
+from kgrec.ranking.standard import moments, stat_columns, standardize, term_scale
 from kgrec.ranking.modelstore import load_components, read_manifest
 from kgrec.ranking.components import TERMS
 
@@ -161,8 +162,7 @@ class Recommender:
 
     def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
         """The standard deviation the term was divided by when this profile was scored."""
-        raw = self.components.term(name).score(items, w)
-        return max(float(np.asarray(raw, dtype=np.float32).std()), 1e-6)
+        return term_scale(self.components.term(name).score(items, w))
 
     # -- items ---------------------------------------------------------------------------------
     def index_of(self, item_id: int) -> int:
@@ -212,15 +212,13 @@ class Recommender:
         c, weights = self.components, self.params.weights
         kg = kge = pop = None
         if weights.get("kgattr"):
-            cat = c.kgattr.score_profile(items, w)
-            kg = (float(cat.mean()), max(float(cat.std()), 1e-6))
+            kg = _moments(c.kgattr.score_profile(items, w))
         if weights.get("kge"):
             q = c.kge.query(items, w)
-            cat = c.kge.score_query(q)
-            kge = (q, float(cat.mean()), max(float(cat.std()), 1e-6))
+            kge = (q, *_moments(c.kge.score_query(q, floor=stat_columns(len(self.item_ids)))))
         if weights.get("popularity"):
-            cat = np.log1p(c.popularity)
-            pop = weights["popularity"] * (0.0 - float(cat.mean())) / max(float(cat.std()), 1e-6)
+            mean, sd = _moments(np.log1p(c.popularity))
+            pop = weights["popularity"] * (0.0 - mean) / sd
         out = []
         for attrs_of_item in attributes:
             pairs = [(a if isinstance(a, tuple) else (self.attr_relations.get(a, ""), a)) for a in attrs_of_item]
@@ -242,3 +240,9 @@ class Recommender:
                 total += pop
             out.append(float(total))
         return out
+
+
+def _moments(s: np.ndarray) -> tuple[float, float]:
+    """A catalogue vector's (mean, standard deviation) as it is standardised with (ranking/standard.py)."""
+    mean, sd = moments(s)
+    return float(mean.ravel()[0]), float(sd.ravel()[0])

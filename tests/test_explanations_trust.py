@@ -7,10 +7,12 @@ The graphs are written here; each case is checked on both candidate finders, the
 from __future__ import annotations
 
 import csv
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import TrainedGraph
 from synthetic import movie_id
@@ -176,11 +178,30 @@ def test_explanations_are_faithful_to_the_served_model(graph: Graph, trained_gra
     assert checked >= 20
 
 
-def test_leave_one_out_is_the_served_score_without_the_item(trained_graph: TrainedGraph) -> None:
+@pytest.mark.parametrize("stat_sample", [None, 4], ids=["whole-catalogue", "sampled-statistics"])
+def test_leave_one_out_is_the_served_score_without_the_item(trained_graph: TrainedGraph, stat_sample: int | None,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact against the served score, also when the terms are standardised on a sample of the catalogue
+    (a large catalogue's case: then only the sample and the targets are scored per removal)."""
+    from kgrec.ranking import standard
+
+    if stat_sample is not None:
+        monkeypatch.setattr(standard, "STAT_SAMPLE", stat_sample)
+    standard.stat_columns.cache_clear()
+    try:
+        _check_leave_one_out(trained_graph, standard, stat_sample)
+    finally:
+        standard.stat_columns.cache_clear()  # the next test reads the real sample
+
+
+def _check_leave_one_out(trained_graph: TrainedGraph, standard: Any, stat_sample: int | None) -> None:
     from kgrec.explain.fidelity import leave_one_out
     from kgrec.ranking.recommender import Recommender
 
     model = Recommender.load(trained_graph.settings.models_dir / trained_graph.version)
+    if stat_sample is not None:
+        sampled = standard.stat_columns(len(model.item_ids))
+        assert sampled is not None and len(sampled) == stat_sample < len(model.item_ids)
     profile = [(movie_id(0, k), 5.0 - 0.5 * (k % 3), 100 + k) for k in range(6)] + [(movie_id(2, 0), 2.0, 50)]
     targets = [movie_id(0, 9), movie_id(1, 3), movie_id(3, 5)]
     removed = [movie_id(0, 0), movie_id(0, 4), movie_id(2, 0), 424242]

@@ -3,7 +3,8 @@
 // $specs: [{item, via, liked, label, key, value, liked_rel, item_rel, tag}], one per path to fetch:
 //   'shared'   (u)-[:<$interaction>]->(liked)-[a:<liked_rel>]-(x:<label> {<key>: value})-[b:<item_rel>]-(item)
 //   'co_liked' (u)-[:<$interaction>]->(liked)-[:CO_LIKED]-(item)
-// ($interaction: the catalogue's interaction type; the relationship types of a spec are the schema's)
+// ($interaction: the catalogue's interaction type; the relationship types of a spec are the schema's, and
+// {{attribute_rels}} every type a spec may name: a typed expansion skips a popular item's many ratings)
 //   'your_tag' (u)-[:TAGGED {tag: tag}]->(liked)-[:HAS_TAG]->(:Tag {name: value})<-[:HAS_TAG]-(item)
 //              (tag as the user wrote it, value the Tag node's folded name)
 // A spec the graph no longer holds gives no row, so nothing is shown that the database did not return.
@@ -14,14 +15,20 @@ OPTIONAL CALL (u, item) {
     UNWIND [s IN $specs WHERE s.item = item.id] AS s
     CALL (u, item, s) {
         WITH s WHERE s.via = 'shared'
-        // anchored on the liked item's index entry, then only the spec's relationship types: expanding the
-        // item's or a broad node's every relationship (ratings, a genre's items) cost thousands of hits a path
+        // anchored on the liked item's index entry, then only attribute relationship types (a dynamic
+        // $(type) is filtered after expanding every relationship: a popular item's hundreds of ratings)
+        // (the shared node first, from the liked item: the planner would otherwise start from the item and
+        // walk every attribute node's items)
         MATCH (liked:Item {id: s.liked})
-        WITH s, liked
+        CALL (liked, s) {
+            MATCH (liked)-[a:{{attribute_rels}}]-(x)
+            WHERE type(a) = s.liked_rel AND s.label IN labels(x) AND toString(x[s.key]) = s.value
+            RETURN a, x
+            LIMIT 1
+        }
         MATCH (u)-[r]->(liked) WHERE type(r) = $interaction
-        MATCH (liked)-[a:$(s.liked_rel)]-(x:$(s.label))
-        WHERE toString(x[s.key]) = s.value
-        MATCH (x)-[b:$(s.item_rel)]-(item)
+        MATCH (x)-[b:{{attribute_rels}}]-(item)
+        WHERE type(b) = s.item_rel
         RETURN [u, liked, x, item] AS nodes, [r, a, b] AS rels, COUNT { (x)--() } AS degree, r AS first
         LIMIT 1
       UNION ALL
