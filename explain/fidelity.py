@@ -110,7 +110,7 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
         if not w:
             continue
         if name == "ease":
-            raw = _ease_scores(comp.ease, items, weights, groups, coef, cols)
+            raw = _ease_scores(comp.ease, items, weights, groups, coef, cols, n_stat)
         elif name == "lightgcn":
             emb = comp.lightgcn.item_emb
             folded = coef @ (by_group @ emb[items]) / np.maximum(coef @ abs(by_group).sum(1).A1, 1e-9)[:, None]
@@ -134,9 +134,10 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
 
 
 def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarray, coef: np.ndarray,
-                 cols: np.ndarray) -> np.ndarray:
-    """EASE's raw scores of the positions ``cols`` for each row: the profile's rows of B (only those
-    columns), summed per group, combined per row; 0 where EASE does not know the item (as in its scoring)."""
+                 cols: np.ndarray, n_stat: int) -> np.ndarray:
+    """EASE's raw scores of the positions ``cols`` (the statistics sample's ``n_stat``, then the targets) for
+    each row: the profile's rows of B (only those columns), summed per group, combined per row; 0 where EASE
+    does not know the item (as in its scoring)."""
     from kgrec.ranking.sparse_items import item_block
 
     rows, n_groups = coef.shape
@@ -149,9 +150,38 @@ def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndar
         return raw
     by_group = sp.csr_matrix((weights[ok].astype(np.float32), (groups[ok], np.arange(int(ok.sum())))),
                              shape=(n_groups, int(ok.sum())))
-    per_group = by_group @ item_block(e, at[ok], col_at[col_ok])
-    raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(per_group, dtype=np.float32)
+    sample_ok, target_ok = col_ok[:n_stat], col_ok[n_stat:]
+    block = np.empty((int(ok.sum()), int(col_ok.sum())), dtype=np.float32)
+    n_sample = int(sample_ok.sum())
+    block[:, :n_sample] = _sample_columns(e, col_at[:n_stat][sample_ok])[at[ok]]
+    block[:, n_sample:] = item_block(e, at[ok], col_at[n_stat:][target_ok])
+    raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(by_group @ block, dtype=np.float32)
     return raw
+
+
+def _sample_columns(e: Any, columns: np.ndarray) -> np.ndarray:
+    """B[:, columns] (EASE positions: the statistics sample's), for a dense B copied out once per model: each
+    request then gathers whole rows of it instead of scattered cells of B. A sparse B (a large catalogue)
+    is sliced per request: the copy would be items x sample dense."""
+    if sp.issparse(e.B):
+        return _Rows(e, columns)
+    held = getattr(e, "_sample_columns", None)
+    if held is None or not np.array_equal(held[0], columns):
+        held = (columns, np.ascontiguousarray(np.asarray(e.B)[:, columns]))
+        e._sample_columns = held  # per process, as the model's other serving caches
+    return held[1]
+
+
+class _Rows:
+    """``B[rows][:, columns]`` of a sparse B through indexing by rows."""
+
+    def __init__(self, e: Any, columns: np.ndarray):
+        self.e, self.columns = e, columns
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        from kgrec.ranking.sparse_items import item_block
+
+        return item_block(self.e, rows, self.columns)
 
 
 def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.ndarray, cols: np.ndarray,

@@ -195,9 +195,10 @@ class SharedIndex:
                 for attr, rel in zip(attrs[shared].tolist(), rels[shared].tolist()):
                     degree = self.degree_list[attr]
                     a, b = by_attr.indptr[attr], by_attr.indptr[attr + 1]
+                    if degree > BROAD_DEGREE:  # (rows in liked order: the first LIKED_SCAN end the scan)
+                        b = a + int(np.searchsorted(by_attr.indices[a:b], LIKED_SCAN))
                     who, their_rel = by_attr.indices[a:b].tolist(), by_attr.data[a:b].tolist()
-                    picked = [(w, r) for w, r in zip(who, their_rel) if liked_pos_list[w] != pos
-                              and (degree <= BROAD_DEGREE or w < LIKED_SCAN)]
+                    picked = [(w, r) for w, r in zip(who, their_rel) if liked_pos_list[w] != pos]
                     if degree > BROAD_DEGREE:
                         picked = picked[:2]
                     if not picked:
