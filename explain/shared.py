@@ -159,6 +159,14 @@ class SharedIndex:
             by_attr.sort_indices()
             liked_counts = np.diff(by_attr.indptr)
         liked_pos_list, liked_id_list = liked_pos.tolist(), liked_ids.tolist()
+        # per liked item (in liked order), once per request: its (rating, ts) and how strongly it vouches
+        liked_info = []
+        for liked in liked_id_list:
+            rating, ts = interactions.get(liked, (None, 0))
+            liked_info.append((liked, rating, ts, strength(rating, positive)))
+        kinds: dict[tuple[int, int], str] = {}  # (item's relation, liked item's relation) -> kind of link
+        liked_vouch = {liked: (strength(interactions.get(liked, (None, 0))[0], positive),
+                               interactions.get(liked, (0, 0))[1] or 0) for liked in liked_set}
         # the user's own tags as written (TAGGED.tag), by the aggregated Tag node's attribute (folded name)
         tag_attrs: dict[int, list[tuple[int, int, str]]] = {}
         for tag, tagged_item, ts in tagged:
@@ -194,6 +202,7 @@ class SharedIndex:
                 shared = (liked_counts[attrs] > 0) & ~self.junk[attrs]
                 for attr, rel in zip(attrs[shared].tolist(), rels[shared].tolist()):
                     degree = self.degree_list[attr]
+                    log_degree = math.log(2.0 + degree)
                     a, b = by_attr.indptr[attr], by_attr.indptr[attr + 1]
                     if degree > BROAD_DEGREE:  # (rows in liked order: the first LIKED_SCAN end the scan)
                         b = a + int(np.searchsorted(by_attr.indices[a:b], LIKED_SCAN))
@@ -204,13 +213,14 @@ class SharedIndex:
                     if not picked:
                         continue
                     for w, other in picked:
-                        liked = liked_id_list[w]
-                        rating, ts = interactions.get(liked, (None, 0))
-                        score = strength(rating, positive) / math.log(2.0 + degree)
+                        liked, rating, ts, vouches = liked_info[w]
                         minor = (rel in ordered and pos * n_attrs + attr in self.minor) or \
                             (other in ordered and liked_pos_list[w] * n_attrs + attr in self.minor)
-                        groups.setdefault(self._kind(rel, other, attr), []).append(
-                            (minor, -score, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
+                        kind = kinds.get((rel, other))
+                        if kind is None:
+                            kind = kinds[(rel, other)] = self._kind(rel, other, attr)
+                        groups.setdefault(kind, []).append(
+                            (minor, -vouches / log_degree, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
             for kind, group in groups.items():
                 group.sort(key=lambda entry: entry[:3])  # salient roles, then rarer nodes, then newer
                 for minor, _, _, liked, rating, ts, attr, degree, liked_rel, item_rel in group[:keep]:
@@ -223,9 +233,11 @@ class SharedIndex:
                                                  "liked_rel": self.relations[liked_rel - 1],
                                                  "item_rel": self.relations[item_rel - 1]}))
             # co-liked: as the graph walk keeps them, the best-rated and newest liked items first
-            co = [(-strength(interactions.get(liked, (None, 0))[0], positive),
-                   -(interactions.get(liked, (0, 0))[1] or 0), liked, users)
-                  for liked, users in self.co_liked.get(item, {}).items() if liked in liked_set]
+            partners = self.co_liked.get(item, {})
+            pairs = ((liked, partners[liked]) for liked in liked_set if liked in partners) \
+                if len(partners) > len(liked_set) else \
+                ((liked, users) for liked, users in partners.items() if liked in liked_set)
+            co = [(-liked_vouch[liked][0], -liked_vouch[liked][1], liked, users) for liked, users in pairs]
             for _, neg_ts, liked, users in sorted(co)[:keep]:
                 found.append(Candidate("co_liked", [], [], users, interactions.get(liked, (None, 0))[0], -neg_ts, liked,
                                        kind="co_liked",
