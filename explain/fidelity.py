@@ -60,15 +60,22 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
 
 
 def credited(model: Any, profile: Profile, contributions: Mapping[int, Mapping[int, float]],
-             candidates: Mapping[int, Sequence[Any]]) -> dict[int, dict[int, float]]:
+             candidates: Mapping[int, Sequence[Any]],
+             drops: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, dict[int, float]]:
     """``contributions`` (additive, per item and profile item) with each liked item a candidate cites
     replaced by its exact leave-one-out score drop (``leave_one_out``), so the share an explanation reports
-    has the counterfactual's sign; items without contributions (unknown to the model) stay without. (Crediting
-    only the liked items the additive shares would choose, then the ones the exact drops change the choice
-    to, computed as many removals in all on MovieLens: the choice moves.)"""
+    has the counterfactual's sign; items without contributions (unknown to the model) stay without.
+    ``drops``: ``leave_one_out``'s result for liked items computed already (those the chosen paths cite,
+    while Neo4j reads them); only the others are computed here. (Crediting only the liked items the
+    additive shares would choose, then the ones the exact drops change the choice to, computed as many
+    removals in all on MovieLens: the choice moves.)"""
+    drops = {item: dict(values) for item, values in (drops or {}).items()}
+    done = set().union(*(values.keys() for values in drops.values())) if drops else set()
     cited = sorted({c.liked_id for item in contributions for c in candidates.get(item, ())
-                    if c.liked_id is not None})
-    drops = leave_one_out(model, profile, list(contributions), cited)
+                    if c.liked_id is not None} - done)
+    if cited:
+        for item, values in leave_one_out(model, profile, list(contributions), cited).items():
+            drops.setdefault(item, {}).update(values)
     return {item: {**dict(values), **drops.get(item, {})} for item, values in contributions.items()}
 
 

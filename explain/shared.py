@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -250,16 +251,24 @@ class SharedIndex:
         return kind_of_types(self.catalogue, self.relations[liked_rel - 1], self.relations[item_rel - 1])
 
 
+def choose(index: SharedIndex, items: Sequence[int], likes: Likes, interactions: Mapping[int, tuple[float, int]],
+           tagged: Sequence[tuple[str, int, int]] = (), paths: int = 3,
+           contributions: Mapping[int, Mapping[int, float]] | None = None,
+           found: Mapping[int, Sequence[Candidate]] | None = None) -> list[dict[str, Any]]:
+    """The specs (``Candidate.spec``) of the best in-memory candidates, ``paths + SPARE`` per item, ranked as
+    the final selection ranks them: what :func:`fetch_paths` then MATCHes literally. ``found``: the
+    candidates when the caller has them already. Items the index does not know get none here."""
+    found = found if found is not None else index.candidates(items, likes, interactions, tagged, max(3, paths))
+    chosen = rank({i: found[i] for i in items if i in found}, list(items), paths + SPARE, index.catalogue,
+                  contributions, index.lifts)
+    return [c.spec for picked in chosen.values() for c, _, _, _ in picked]
+
+
 def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[int], likes: Likes,
                  interactions: Mapping[int, tuple[float, int]], tagged: Sequence[tuple[str, int, int]] = (),
                  paths: int = 3, contributions: Mapping[int, Mapping[int, float]] | None = None,
                  found: Mapping[int, Sequence[Candidate]] | None = None
                  ) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
-    """The literal paths of the best in-memory candidates (``paths + SPARE`` per item, ranked as the
-    final selection ranks them) and the items' titles, in one round trip. ``found``: the candidates
-    when the caller has them already. Items the index does not know get no path here."""
-    found = found if found is not None else index.candidates(items, likes, interactions, tagged, max(3, paths))
-    chosen = rank({i: found[i] for i in items if i in found}, list(items), paths + SPARE, index.catalogue,
-                  contributions, index.lifts)
-    return fetch_paths(graph, user, items, [c.spec for picked in chosen.values() for c, _, _, _ in picked],
-                       index.catalogue)
+    """The literal paths of the :func:`choose`\ n candidates and the items' titles, in one round trip."""
+    return fetch_paths(graph, user, items, choose(index, items, likes, interactions, tagged, paths, contributions,
+                                                  found), index.catalogue)

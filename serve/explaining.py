@@ -4,15 +4,21 @@ counterfactual contribution, selected); this module only runs those steps for on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from kgrec.explain.fidelity import credited
-from kgrec.explain.paths import Candidate, Explanation, Likes, fetch_candidates, select
-from kgrec.explain.shared import fetch_chosen
+from kgrec.explain.fidelity import credited, leave_one_out
+from kgrec.explain.paths import Candidate, Explanation, Likes, fetch_candidates, fetch_paths, select
+from kgrec.explain.shared import choose
 from kgrec.graph.connection import Graph
 from kgrec.metrics import stage
 from kgrec.serve.profile import Profile
 from kgrec.serve.snapshot import Snapshot
+
+
+#: where a request's path read waits on Neo4j while its thread computes the leave-one-out credit (the socket
+#: wait releases the GIL); as many as a process serves requests at once, more only queue
+_READS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="kgrec-paths")
 
 
 def explain_pool(graph: Graph, snap: Snapshot, user: int, profile: Profile, pool: Sequence[int], k: int,
@@ -41,8 +47,14 @@ def explain_pool(graph: Graph, snap: Snapshot, user: int, profile: Profile, pool
     with stage("contributions"):
         contributions = _contributions(model, profile, items, scales)
     with stage("paths"):
-        fetched, titles = fetch_chosen(graph, index, user, items, likes, interactions, profile.tagged, paths,
-                                       contributions, found)
+        specs = choose(index, items, likes, interactions, profile.tagged, paths, contributions, found)
+        reading = _READS.submit(fetch_paths, graph, user, items, specs, index.catalogue)
+    with stage("contributions"):
+        # the exact drops of the liked items the chosen paths cite, computed while Neo4j reads the paths
+        cited = sorted({spec["liked"] for spec in specs if spec.get("liked") is not None})
+        drops = leave_one_out(model, profile, list(contributions), cited) if cited and contributions else {}
+    with stage("paths"):
+        fetched, titles = reading.result()
         new_liked = [i for i, p in zip(likes.liked, index.positions(likes.liked)) if p < 0]
         if unknown:
             walked, _ = fetch_candidates(graph, user, unknown, likes, catalogue, per_kind=max(3, paths),
@@ -54,7 +66,7 @@ def explain_pool(graph: Graph, snap: Snapshot, user: int, profile: Profile, pool
             _merge(fetched, walked)
     with stage("contributions"):
         # what each shown path's liked item is credited with: its exact leave-one-out score drop
-        contributions = credited(model, profile, contributions, fetched)
+        contributions = credited(model, profile, contributions, fetched, drops)
     explained = select(fetched, [i for i in items if i in titles], paths, contributions, catalogue, index.lifts)
     # what the graph could not explain after all (changed since training) goes last
     items = [i for i in items if explained.get(i)] + [i for i in items if not explained.get(i)]

@@ -44,14 +44,14 @@ def test_no_request_mixes_the_model_of_one_version_with_the_index_of_another(
         return index
 
     used: dict[int, SharedIndex] = {}
-    real_fetch = explaining.fetch_chosen
+    real_choose = explaining.choose
 
-    def fetch_chosen(graph, index, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def choose(index, *args, **kwargs):  # type: ignore[no-untyped-def]
         used[threading.get_ident()] = index
-        return real_fetch(graph, index, *args, **kwargs)
+        return real_choose(index, *args, **kwargs)
 
     monkeypatch.setattr(SharedIndex, "load", classmethod(load))
-    monkeypatch.setattr(explaining, "fetch_chosen", fetch_chosen)
+    monkeypatch.setattr(explaining, "choose", choose)
     monkeypatch.setattr(snapshot, "VERSION_CHECK_SECONDS", 0.0)  # every request re-reads the active one
 
     service = RecommendationService(graph, settings)
