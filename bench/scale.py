@@ -45,7 +45,11 @@ KGREC = str(Path(sys.executable).with_name("kgrec"))
 
 
 def size_env(root: Path, size: str, args: argparse.Namespace) -> dict[str, str]:
+    from kgrec.config import Settings
+
     env = dict(os.environ)
+    # each size has its own home, and all use the jars this checkout fetched (`make jars`)
+    env.setdefault("KGREC_NEO4J_LIB", str(Settings.from_env().neo4j_lib))
     env.update(KGREC_HOME=str(root / size / "home"), KGREC_NEO4J_HEAP=args.heap, KGREC_NEO4J_PAGECACHE=args.pagecache,
                KGREC_CACHE_SECONDS="0")
     if args.free_ports:  # a size's server beside another one (the ports kept per size, for its later stages)
