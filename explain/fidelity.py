@@ -148,47 +148,47 @@ def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndar
     from kgrec.ranking.sparse_items import item_block
 
     rows, n_groups = coef.shape
-    at = np.minimum(np.searchsorted(e.items, items), len(e.items) - 1)
-    ok = e.items[at] == items
-    col_at = np.minimum(np.searchsorted(e.items, cols), len(e.items) - 1)
-    col_ok = e.items[col_at] == cols
+    at, ok = _ease_positions(e, items)
+    col_at, col_ok = _ease_positions(e, cols)
     raw = np.zeros((rows, len(cols)), dtype=np.float32)
     if not ok.any() or not col_ok.any():
         return raw
     by_group = sp.csr_matrix((weights[ok].astype(np.float32), (groups[ok], np.arange(int(ok.sum())))),
                              shape=(n_groups, int(ok.sum())))
     sample_ok, target_ok = col_ok[:n_stat], col_ok[n_stat:]
-    block = np.empty((int(ok.sum()), int(col_ok.sum())), dtype=np.float32)
     n_sample = int(sample_ok.sum())
-    block[:, :n_sample] = _sample_columns(e, col_at[:n_stat][sample_ok])[at[ok]]
+    block = np.empty((int(ok.sum()), int(col_ok.sum())), dtype=np.float32)
+    sample_cols = col_at[:n_stat][sample_ok]
+    block[:, :n_sample] = item_block(e, at[ok], sample_cols) if sp.issparse(e.B) else \
+        _sample_columns(e, sample_cols)[at[ok]]
     block[:, n_sample:] = item_block(e, at[ok], col_at[n_stat:][target_ok])
     raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(by_group @ block, dtype=np.float32)
     return raw
 
 
+def _ease_positions(e: Any, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each catalogue position's index in EASE's B, and whether EASE knows it."""
+    at = np.minimum(np.searchsorted(e.items, positions), len(e.items) - 1)
+    return at, e.items[at] == positions
+
+
+def prepare(model: Any) -> None:
+    """At model load, what the exact credit reads on every request: a dense B's statistics-sample columns."""
+    e = model.components.ease
+    if len(e.items) and not sp.issparse(e.B):
+        at, ok = _ease_positions(e, sample_of(len(model.item_ids)))
+        _sample_columns(e, at[ok])
+
+
 def _sample_columns(e: Any, columns: np.ndarray) -> np.ndarray:
-    """B[:, columns] (EASE positions: the statistics sample's), for a dense B copied out once per model: each
-    request then gathers whole rows of it instead of scattered cells of B. A sparse B (a large catalogue)
-    is sliced per request: the copy would be items x sample dense."""
-    if sp.issparse(e.B):
-        return _Rows(e, columns)
+    """B[:, columns] (EASE positions: the statistics sample's) of a dense B, copied out once per model (4 B x
+    items x 1,024): each request then gathers whole rows of it instead of scattered cells of B. A sparse B (a
+    large catalogue) is sliced per request instead: the copy would be items x sample dense."""
     held = getattr(e, "_sample_columns", None)
     if held is None or not np.array_equal(held[0], columns):
         held = (columns, np.ascontiguousarray(np.asarray(e.B)[:, columns]))
         e._sample_columns = held  # per process, as the model's other serving caches
     return held[1]
-
-
-class _Rows:
-    """``B[rows][:, columns]`` of a sparse B through indexing by rows."""
-
-    def __init__(self, e: Any, columns: np.ndarray):
-        self.e, self.columns = e, columns
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        from kgrec.ranking.sparse_items import item_block
-
-        return item_block(self.e, rows, self.columns)
 
 
 def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.ndarray, cols: np.ndarray,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -160,14 +160,10 @@ class SharedIndex:
             by_attr.sort_indices()
             liked_counts = np.diff(by_attr.indptr)
         liked_pos_list, liked_id_list = liked_pos.tolist(), liked_ids.tolist()
-        # per liked item (in liked order), once per request: its (rating, ts) and how strongly it vouches
-        liked_info = []
-        for liked in liked_id_list:
-            rating, ts = interactions.get(liked, (None, 0))
-            liked_info.append((liked, rating, ts, strength(rating, positive)))
+        # per liked item, once per request: its (rating, ts) and how strongly it vouches
+        vouch = {liked: (rating, ts, strength(rating, positive))
+                 for liked in liked_set for rating, ts in [interactions.get(liked, (None, 0))]}
         kinds: dict[tuple[int, int], str] = {}  # (item's relation, liked item's relation) -> kind of link
-        liked_vouch = {liked: (strength(interactions.get(liked, (None, 0))[0], positive),
-                               interactions.get(liked, (0, 0))[1] or 0) for liked in liked_set}
         # the user's own tags as written (TAGGED.tag), by the aggregated Tag node's attribute (folded name)
         tag_attrs: dict[int, list[tuple[int, int, str]]] = {}
         for tag, tagged_item, ts in tagged:
@@ -214,7 +210,8 @@ class SharedIndex:
                     if not picked:
                         continue
                     for w, other in picked:
-                        liked, rating, ts, vouches = liked_info[w]
+                        liked = liked_id_list[w]
+                        rating, ts, vouches = vouch[liked]
                         minor = (rel in ordered and pos * n_attrs + attr in self.minor) or \
                             (other in ordered and liked_pos_list[w] * n_attrs + attr in self.minor)
                         kind = kinds.get((rel, other))
@@ -238,7 +235,7 @@ class SharedIndex:
             pairs = ((liked, partners[liked]) for liked in liked_set if liked in partners) \
                 if len(partners) > len(liked_set) else \
                 ((liked, users) for liked, users in partners.items() if liked in liked_set)
-            co = [(-liked_vouch[liked][0], -liked_vouch[liked][1], liked, users) for liked, users in pairs]
+            co = [(-vouch[liked][2], -(vouch[liked][1] or 0), liked, users) for liked, users in pairs]
             for _, neg_ts, liked, users in sorted(co)[:keep]:
                 found.append(Candidate("co_liked", [], [], users, interactions.get(liked, (None, 0))[0], -neg_ts, liked,
                                        kind="co_liked",
@@ -269,6 +266,6 @@ def fetch_chosen(graph: Graph, index: SharedIndex, user: int, items: Sequence[in
                  paths: int = 3, contributions: Mapping[int, Mapping[int, float]] | None = None,
                  found: Mapping[int, Sequence[Candidate]] | None = None
                  ) -> tuple[dict[int, list[Candidate]], dict[int, str]]:
-    """The literal paths of the :func:`choose`\ n candidates and the items' titles, in one round trip."""
+    """The literal paths of the candidates :func:`choose` picks, and the items' titles, in one round trip."""
     return fetch_paths(graph, user, items, choose(index, items, likes, interactions, tagged, paths, contributions,
                                                   found), index.catalogue)

@@ -35,7 +35,7 @@ def load(name: str) -> str:
     return strip_comments(text).strip().rstrip(";").strip()
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=None, typed=True)  # typed: an AnyOf and a tuple of the same names render differently
 def render(template: str, /, **identifiers: str | tuple[str, ...]) -> Rendered:
     """``cypher/<name>.cypher`` with each ``{{slot}}`` replaced by a back-quoted identifier (a tuple of
     labels becomes ```A`:`B```, an :class:`AnyOf` of relationship types ```A`|`B```).

@@ -18,6 +18,7 @@ from typing import Any
 from kgrec.catalogue.schema import Catalogue
 from kgrec.catalogue.store import active as active_catalogue
 from kgrec.config import Settings
+from kgrec.explain.fidelity import prepare as prepare_credit
 from kgrec.explain.shared import SharedIndex
 from kgrec.graph.connection import Graph
 from kgrec.serve.errors import NoModel
@@ -110,6 +111,7 @@ class Snapshots:
         revision = self.graph.read("serve/graph_revision")[0]["revision"]  # before the index's reads
         catalogue = active_catalogue(self.graph)
         model = Recommender.load(path)
+        prepare_credit(model)
         index = SharedIndex.load(path, self.graph, catalogue, self.settings.explain_min_tag_users)
         # what the model serves with travels with it too (benches and tools that hold the model alone)
         model.catalogue, model.shared_index = catalogue, index

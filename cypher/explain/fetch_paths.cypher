@@ -15,10 +15,9 @@ OPTIONAL CALL (u, item) {
     UNWIND [s IN $specs WHERE s.item = item.id] AS s
     CALL (u, item, s) {
         WITH s WHERE s.via = 'shared'
-        // anchored on the liked item's index entry, then only attribute relationship types (a dynamic
-        // $(type) is filtered after expanding every relationship: a popular item's hundreds of ratings)
-        // (the shared node first, from the liked item: the planner would otherwise start from the item and
-        // walk every attribute node's items)
+        // from the liked item's index entry to the shared node first (in a subquery: the planner would start
+        // from the item and walk every attribute node's items), through attribute relationship types only (a
+        // dynamic $(type) is filtered after expanding every relationship: a popular item's hundreds of ratings)
         MATCH (liked:Item {id: s.liked})
         CALL (liked, s) {
             MATCH (liked)-[a:{{attribute_rels}}]-(x)
