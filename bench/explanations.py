@@ -14,7 +14,8 @@ Columns: validity (a separate MATCH finds the path), fidelity (removing the cite
 served score: exact leave-one-out), mean contribution share, mean learned lift of the kind of link, junk
 rate (a tag fewer than KGREC_EXPLAIN_MIN_TAG_USERS people applied, a date/number entity, a minor role),
 redundancy (items showing one fact twice), kinds per top-k list, coverage (items with >= 1 path), and the
-time to explain one user's list (p50/p99; ours: recommend + explain). Then what requiring an explanation
+time to explain one user's list (p50/p99; ours: recommend + explain, over ``--passes`` uncached passes of the
+sample, default 3: a p99 of 300 requests, not the slowest of 100). Then what requiring an explanation
 costs: NDCG@10 on the held-out test ratings of the plain ranking vs the explanation-aware one.
 """
 from __future__ import annotations
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--paths", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--passes", type=int, default=3, help="timed passes of ours over the users")
     args = parser.parse_args()
     # the response cache off: every call below computes (a cached answer would time nothing)
     settings = dataclasses.replace(Settings.from_env(), cache_seconds=0)
@@ -129,11 +131,15 @@ def main() -> None:
     additive: dict[tuple[int, int], dict[int, float]] = {}
     # ours is timed in a pass of its own: interleaved with the baselines' graph walks (seconds of Neo4j work
     # each on the same two cores) its time would measure their after-effects, not serving
+    # over --passes passes of the sample (the cache is off: each one computes), so that p99 is read from
+    # hundreds of requests rather than being the slowest of 100; the quality columns judge the first pass
     docs = {}
-    for user in users:
-        t = time.perf_counter()
-        docs[user] = service.recommend(user, k=args.k, paths=args.paths)
-        timings["ours"].append((time.perf_counter() - t) * 1000)
+    for _ in range(args.passes):
+        for user in users:
+            t = time.perf_counter()
+            doc = service.recommend(user, k=args.k, paths=args.paths)
+            timings["ours"].append((time.perf_counter() - t) * 1000)
+            docs.setdefault(user, doc)
     for user in users:
         doc = docs[user]
         items = [entry["id"] for entry in doc["items"]]

@@ -98,6 +98,12 @@ class KGEModel:
             s[:] = 0.0
         return s
 
+    def restricted(self, items: np.ndarray) -> "KGEModel":
+        """The same model over the catalogue positions ``items`` only (their scores, in that order, come
+        from its catalogue scoring, with that scoring's caches)."""
+        return KGEModel(self.model, self.item_emb[items], self.item_known[items], self.attr_emb, self.attr_known,
+                        self.relation_emb, None)
+
     def _transposed(self) -> np.ndarray:
         """The item embeddings as dimensions x items (TransE's catalogue scoring)."""
         if getattr(self, "_columns", None) is None:

@@ -125,7 +125,9 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
         elif name == "kgattr":
             m = comp.kgattr.matrix
             taste = (by_group @ m[items]).tocsc()  # groups x attributes, sparse: a profile has few attributes
-            raw = np.asarray(m[cols] @ np.asarray(taste.T @ coef.T, dtype=np.float32)).T
+            m_cols = sp.vstack([_held(comp.kgattr, "_sample_rows", cols[:n_stat], lambda c: m[c]),
+                                m[cols[n_stat:]]], format="csr")
+            raw = np.asarray(m_cols @ np.asarray(taste.T @ coef.T, dtype=np.float32)).T
         elif name == "kge":
             raw = _kge_scores(comp.kge, items, by_group, coef, cols, n_stat)
         elif name == "popularity":
@@ -160,7 +162,7 @@ def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndar
     block = np.empty((int(ok.sum()), int(col_ok.sum())), dtype=np.float32)
     sample_cols = col_at[:n_stat][sample_ok]
     block[:, :n_sample] = item_block(e, at[ok], sample_cols) if sp.issparse(e.B) else \
-        _sample_columns(e, sample_cols)[at[ok]]
+        _held(e, "_sample_columns", sample_cols, lambda c: np.ascontiguousarray(np.asarray(e.B)[:, c]))[at[ok]]
     block[:, n_sample:] = item_block(e, at[ok], col_at[n_stat:][target_ok])
     raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(by_group @ block, dtype=np.float32)
     return raw
@@ -173,21 +175,30 @@ def _ease_positions(e: Any, positions: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def prepare(model: Any) -> None:
-    """At model load, what the exact credit reads on every request: a dense B's statistics-sample columns."""
-    e = model.components.ease
+    """At model load, what the exact credit reads on every request: each term's statistics-sample columns
+    (below)."""
+    sample = sample_of(len(model.item_ids))
+    comp = model.components
+    e = comp.ease
     if len(e.items) and not sp.issparse(e.B):
-        at, ok = _ease_positions(e, sample_of(len(model.item_ids)))
-        _sample_columns(e, at[ok])
+        at, ok = _ease_positions(e, sample)
+        _held(e, "_sample_columns", at[ok], lambda c: np.ascontiguousarray(np.asarray(e.B)[:, c]))
+    if comp.kgattr is not None:
+        _held(comp.kgattr, "_sample_rows", sample, lambda c: comp.kgattr.matrix[c])
+    if comp.kge is not None:
+        _held(comp.kge, "_sample_view", sample, comp.kge.restricted)
 
 
-def _sample_columns(e: Any, columns: np.ndarray) -> np.ndarray:
-    """B[:, columns] (EASE positions: the statistics sample's) of a dense B, copied out once per model (4 B x
-    items x 1,024): each request then gathers whole rows of it instead of scattered cells of B. A sparse B (a
-    large catalogue) is sliced per request instead: the copy would be items x sample dense."""
-    held = getattr(e, "_sample_columns", None)
+def _held(owner: Any, name: str, columns: np.ndarray, build: Any) -> Any:
+    """``build(columns)``, kept on ``owner`` (a model term) under ``name`` while the columns stay the same: a
+    term's statistics-sample part, copied out once per model instead of gathered on every request. EASE's
+    dense B: B[:, sample] (4 B x items x 1,024; gathering whole rows of it beats scattered cells of B; a
+    sparse B, a large catalogue, is sliced per request instead); the attribute matrix's sample rows; the
+    KG embeddings' sample items."""
+    held = getattr(owner, name, None)
     if held is None or not np.array_equal(held[0], columns):
-        held = (columns, np.ascontiguousarray(np.asarray(e.B)[:, columns]))
-        e._sample_columns = held  # per process, as the model's other serving caches
+        held = (np.array(columns), build(columns))
+        setattr(owner, name, held)  # per process, as the model's other serving caches
     return held[1]
 
 
@@ -204,7 +215,9 @@ def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.n
     sub = by_group[:, np.flatnonzero(keep)]
     centroids = (coef @ (sub @ kge.item_emb[items[keep]])) / np.maximum(coef @ sub.sum(1).A1, 1e-9)[:, None]
     queries = kge.interaction.query(centroids.astype(kge.item_emb.dtype), kge.relation_emb[LIKES])
-    s = np.asarray(kge.interaction.scores(kge, queries, cols), dtype=np.float32)
+    sample = _held(kge, "_sample_view", cols[:n_stat], kge.restricted)
+    s = np.concatenate([kge.interaction.scores(sample, queries, None),
+                        kge.interaction.scores(kge, queries, cols[n_stat:])], axis=1).astype(np.float32)
     return kge.floor_unknown(s, known, np.arange(n_stat))
 
 

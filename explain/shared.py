@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -159,23 +160,29 @@ class SharedIndex:
         if by_attr is not None:
             by_attr.sort_indices()
             liked_counts = np.diff(by_attr.indptr)
-        liked_pos_list, liked_id_list = liked_pos.tolist(), liked_ids.tolist()
+            # a broad node is only tried against the first LIKED_SCAN liked items: their own columns
+            by_scan = self.rows[liked_pos[:LIKED_SCAN]].tocsc()
+            by_scan.sort_indices()
+        liked_id_list = liked_ids.tolist()
         # per liked item, once per request: its (rating, ts) and how strongly it vouches
         vouch = {liked: (rating, ts, strength(rating, positive))
                  for liked in liked_set for rating, ts in [interactions.get(liked, (None, 0))]}
-        kinds: dict[tuple[int, int], str] = {}  # (item's relation, liked item's relation) -> kind of link
+        # the same by liked row (the by_attr rows' order): position, -vouches, -ts
+        liked_arrays = (liked_pos,
+                        -np.array([vouch[i][2] for i in liked_id_list], dtype=np.float64),
+                        -np.array([vouch[i][1] or 0 for i in liked_id_list], dtype=np.int64))
         # the user's own tags as written (TAGGED.tag), by the aggregated Tag node's attribute (folded name)
         tag_attrs: dict[int, list[tuple[int, int, str]]] = {}
         for tag, tagged_item, ts in tagged:
             attr = self.attr_lookup.get(f"Tag:{tag_name(tag)}")
             if attr is not None:
                 tag_attrs.setdefault(attr, []).append((int(tagged_item), int(ts or 0), tag))
+        # every liked id (the model's or not), sorted, with -vouches and -ts: the co-liked partners are looked up in it
+        co_ids = np.array(sorted(liked_set), dtype=np.int64)
+        co_neg_vouch = -np.array([vouch[i][2] for i in co_ids.tolist()], dtype=np.float64)
+        co_neg_ts = -np.array([vouch[i][1] or 0 for i in co_ids.tolist()], dtype=np.int64)
         keep = per_kind + SPARE
-        n_attrs = max(len(self.attr_keys), 1)
-        # relation values (index + 1) of ordered attributes with a salient cut: where a minor role can be
-        ordered = {n + 1 for n, r in enumerate(self.relations)
-                   if (a := cat.by_relationship.get(r)) is not None and a.ordered and a.salient is not None} \
-            if self.minor else set()
+        ordered_rels = self._tables[2] if self.minor else None
         out: dict[int, list[Candidate]] = {}
         for item, pos in zip(items, self.positions(items)):
             if pos < 0:
@@ -194,58 +201,134 @@ class SharedIndex:
                         spec={"item": item, "via": "your_tag", "liked": tagged_item, "tag": tag,
                               "value": self.attr_keys[attr].split(":", 1)[1]}))
             if by_attr is not None:
-                # only the attributes some liked item has too (most of an item's tags and keywords are not),
-                # and never junk (explain/trust.py)
-                shared = (liked_counts[attrs] > 0) & ~self.junk[attrs]
-                for attr, rel in zip(attrs[shared].tolist(), rels[shared].tolist()):
-                    degree = self.degree_list[attr]
-                    log_degree = math.log(2.0 + degree)
-                    a, b = by_attr.indptr[attr], by_attr.indptr[attr + 1]
-                    if degree > BROAD_DEGREE:  # (rows in liked order: the first LIKED_SCAN end the scan)
-                        b = a + int(np.searchsorted(by_attr.indices[a:b], LIKED_SCAN))
-                    who, their_rel = by_attr.indices[a:b].tolist(), by_attr.data[a:b].tolist()
-                    picked = [(w, r) for w, r in zip(who, their_rel) if liked_pos_list[w] != pos]
-                    if degree > BROAD_DEGREE:
-                        picked = picked[:2]
-                    if not picked:
-                        continue
-                    for w, other in picked:
-                        liked = liked_id_list[w]
-                        rating, ts, vouches = vouch[liked]
-                        minor = (rel in ordered and pos * n_attrs + attr in self.minor) or \
-                            (other in ordered and liked_pos_list[w] * n_attrs + attr in self.minor)
-                        kind = kinds.get((rel, other))
-                        if kind is None:
-                            kind = kinds[(rel, other)] = self._kind(rel, other, attr)
-                        groups.setdefault(kind, []).append(
-                            (minor, -vouches / log_degree, -(ts or 0), liked, rating, ts, attr, degree, other, rel))
-            for kind, group in groups.items():
-                group.sort(key=lambda entry: entry[:3])  # salient roles, then rarer nodes, then newer
-                for minor, _, _, liked, rating, ts, attr, degree, liked_rel, item_rel in group[:keep]:
-                    label, value = self.attr_keys[attr].split(":", 1)
-                    # the relationship types too: the fetched path is the one ranked here (a person who
-                    # made one item and plays in another is one link on both sides)
-                    found.append(Candidate("shared", [], [], degree, rating, ts, liked, kind=kind, minor=minor,
-                                           spec={"item": item, "via": "shared", "liked": liked, "label": label,
-                                                 "key": cat.key_by_label.get(label, "id"), "value": value,
-                                                 "liked_rel": self.relations[liked_rel - 1],
-                                                 "item_rel": self.relations[item_rel - 1]}))
+                found.extend(self._shared_candidates(item, pos, by_attr, liked_counts, by_scan, liked_arrays,
+                                                     liked_id_list, vouch, ordered_rels, keep))
             # co-liked: as the graph walk keeps them, the best-rated and newest liked items first
-            partners = self.co_liked.get(item, {})
-            pairs = ((liked, partners[liked]) for liked in liked_set if liked in partners) \
-                if len(partners) > len(liked_set) else \
-                ((liked, users) for liked, users in partners.items() if liked in liked_set)
-            co = [(-vouch[liked][2], -(vouch[liked][1] or 0), liked, users) for liked, users in pairs]
-            for _, neg_ts, liked, users in sorted(co)[:keep]:
-                found.append(Candidate("co_liked", [], [], users, interactions.get(liked, (None, 0))[0], -neg_ts, liked,
-                                       kind="co_liked",
-                                       spec={"item": item, "via": "co_liked", "liked": liked}))
+            partners, users = self._partners(item)
+            if len(partners) and len(co_ids):
+                at = np.minimum(np.searchsorted(co_ids, partners), len(co_ids) - 1)
+                hit = co_ids[at] == partners
+                at, liked, users = at[hit], partners[hit], users[hit]
+                for n in np.lexsort((users, liked, co_neg_ts[at], co_neg_vouch[at]))[:keep].tolist():
+                    found.append(Candidate("co_liked", [], [], int(users[n]),
+                                           interactions.get(int(liked[n]), (None, 0))[0], -int(co_neg_ts[at[n]]),
+                                           int(liked[n]), kind="co_liked",
+                                           spec={"item": item, "via": "co_liked", "liked": int(liked[n])}))
             out[item] = found
         return out
 
-    def _kind(self, item_rel: int, liked_rel: int, attr: int) -> str:
-        """As kind_of reads a fetched path: one relationship type on both sides names the kind."""
-        return kind_of_types(self.catalogue, self.relations[liked_rel - 1], self.relations[item_rel - 1])
+    def _partners(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """The item's co-liked partners (ids) and their users, as arrays: built on first use per model load."""
+        held = self._partner_arrays.get(item)
+        if held is None:
+            partners = self.co_liked.get(item, {})
+            held = (np.fromiter(partners.keys(), dtype=np.int64, count=len(partners)),
+                    np.fromiter(partners.values(), dtype=np.int64, count=len(partners)))
+            self._partner_arrays[item] = held
+        return held
+
+    @cached_property
+    def _partner_arrays(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        return {}
+
+    @cached_property
+    def _tables(self) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Per model load: the kind of link of each (item's relation value, liked item's relation value) as
+        an index into the kind names (as kind_of reads a fetched path: one relationship type on both sides
+        names the kind); which relation values are ordered attributes with a salient cut (where a minor role
+        can be); log(2 + degree) per attribute; the minor roles' codes, sorted."""
+        cat = self.catalogue
+        n = len(self.relations) + 1  # relation values are index + 1
+        names: list[str] = []
+        table = np.zeros((n, n), dtype=np.int64)
+        for item_rel in range(1, n):
+            for liked_rel in range(1, n):
+                kind = kind_of_types(cat, self.relations[liked_rel - 1], self.relations[item_rel - 1])
+                if kind not in names:
+                    names.append(kind)
+                table[item_rel, liked_rel] = names.index(kind)
+        ordered = np.zeros(n, dtype=bool)
+        for v, r in enumerate(self.relations, start=1):
+            a = cat.by_relationship.get(r)
+            ordered[v] = a is not None and a.ordered and a.salient is not None
+        # math.log, as the ranking has always computed it (numpy's log may differ in the last bit)
+        log_degree = np.array([math.log(2.0 + d) for d in self.degree_list], dtype=np.float64)
+        minor = np.array(sorted(self.minor), dtype=np.int64)
+        return table, names, ordered, log_degree, minor
+
+    def _shared_candidates(self, item: int, pos: int, by_attr: sparse.csc_matrix, liked_counts: np.ndarray,
+                           by_scan: sparse.csc_matrix, liked_arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+                           liked_ids: list[int], vouch: Mapping[int, tuple[Any, Any, float]],
+                           ordered_rels: np.ndarray | None, keep: int) -> list[Candidate]:
+        """The 'shared' candidates of the item at ``pos``: for every attribute it shares with a liked item
+        (never junk, explain/trust.py), the liked items that have it (a broad one: among the first
+        LIKED_SCAN liked items, two at most), grouped by kind of link in order of first appearance, each
+        group ordered by salient role, then rarer node and stronger vouching, then newer (stable), and its
+        first ``keep`` kept. Computed over arrays: a long profile shares hundreds of attributes per item."""
+        table, names, _, log_degree, minor_codes = self._tables
+        liked_pos, neg_vouch, neg_ts = liked_arrays
+        lo, hi = self.rows.indptr[pos], self.rows.indptr[pos + 1]
+        attrs, rels = self.rows.indices[lo:hi], self.rows.data[lo:hi]
+        shared = (liked_counts[attrs] > 0) & ~self.junk[attrs]
+        attrs, rels = attrs[shared].astype(np.int64), rels[shared].astype(np.int64)
+        if not len(attrs):
+            return []
+        broad = self.degree[attrs] > BROAD_DEGREE
+        # each attribute's liked rows (in liked order) from by_attr, or from by_scan for a broad one
+        starts = np.where(broad, by_scan.indptr[attrs] + len(by_attr.indices), by_attr.indptr[attrs])
+        counts = np.where(broad, by_scan.indptr[attrs + 1] - by_scan.indptr[attrs],
+                          by_attr.indptr[attrs + 1] - by_attr.indptr[attrs])
+        total = int(counts.sum())
+        if not total:
+            return []
+        owner = np.repeat(np.arange(len(attrs)), counts)
+        at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        who = np.concatenate([by_attr.indices, by_scan.indices])[at].astype(np.int64)
+        other = np.concatenate([by_attr.data, by_scan.data])[at].astype(np.int64)
+        mine = liked_pos[who] != pos  # never the item itself
+        owner, who, other = owner[mine], who[mine], other[mine]
+        if not len(owner):
+            return []
+        first = np.searchsorted(owner, owner)  # rows are grouped by attribute: each one's place in its group
+        fits = ~broad[owner] | (np.arange(len(owner)) - first < 2)
+        owner, who, other = owner[fits], who[fits], other[fits]
+        attr, rel = attrs[owner], rels[owner]
+        if ordered_rels is not None and len(minor_codes):
+            n_attrs = max(len(self.attr_keys), 1)
+            minor = (ordered_rels[rel] & _member(pos * n_attrs + attr, minor_codes)) | \
+                (ordered_rels[other] & _member(liked_pos[who] * n_attrs + attr, minor_codes))
+        else:
+            minor = np.zeros(len(owner), dtype=bool)
+        kind = table[rel, other]
+        # groups in order of first appearance; within one: (minor, -vouches / log(2 + degree), -ts), stable
+        kinds, first_at = np.unique(kind, return_index=True)
+        group = np.empty(int(kinds.max()) + 1, dtype=np.int64)
+        group[kinds] = np.argsort(np.argsort(first_at))
+        g = group[kind]
+        order = np.lexsort((neg_ts[who], neg_vouch[who] / log_degree[attr], minor, g))
+        g_sorted = g[order]
+        order = order[np.arange(len(order)) - np.searchsorted(g_sorted, g_sorted) < keep]
+        cat = self.catalogue
+        out = []
+        for n in order.tolist():
+            a, liked, liked_rel, item_rel = int(attr[n]), liked_ids[who[n]], int(other[n]), int(rel[n])
+            rating, ts, _ = vouch[liked]
+            label, value = self.attr_keys[a].split(":", 1)
+            # the relationship types too: the fetched path is the one ranked here (a person who made one
+            # item and plays in another is one link on both sides)
+            out.append(Candidate("shared", [], [], self.degree_list[a], rating, ts, liked, kind=names[kind[n]],
+                                 minor=bool(minor[n]),
+                                 spec={"item": item, "via": "shared", "liked": liked, "label": label,
+                                       "key": cat.key_by_label.get(label, "id"), "value": value,
+                                       "liked_rel": self.relations[liked_rel - 1],
+                                       "item_rel": self.relations[item_rel - 1]}))
+        return out
+
+
+def _member(codes: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    """Whether each code is in ``sorted_codes`` (non-empty, sorted)."""
+    at = np.minimum(np.searchsorted(sorted_codes, codes), len(sorted_codes) - 1)
+    return sorted_codes[at] == codes
 
 
 def choose(index: SharedIndex, items: Sequence[int], likes: Likes, interactions: Mapping[int, tuple[float, int]],

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from kgrec.catalogue.schema import Catalogue
 from kgrec.graph.connection import Graph
 from kgrec.ingest.names import slug as _slug, tag_name
@@ -127,16 +129,19 @@ def is_minor(c: "Candidate", catalogue: Catalogue) -> bool:
 def trusted(candidates: Sequence["Candidate"], catalogue: Catalogue) -> list["Candidate"]:
     """One item's candidates without minor roles (unless nothing salient shares a node) and with each fact
     reached only through its most structural relationship; the order is kept."""
+    # each candidate's fact and rank once (this runs for every candidate of every served item)
+    facts = [fact_of(c) for c in candidates]
     minor = [is_minor(c, catalogue) for c in candidates]
-    if any(not m and fact_of(c) is not None for c, m in zip(candidates, minor)):
-        candidates = [c for c, m in zip(candidates, minor) if not m]
+    if any(not m and f is not None for f, m in zip(facts, minor)):
+        kept = [(c, f) for c, f, m in zip(candidates, facts, minor) if not m]
+    else:
+        kept = list(zip(candidates, facts))
+    ranks = [structural_rank(c, catalogue) if f is not None else None for c, f in kept]
     best: dict[str, tuple[int, int]] = {}
-    for c in candidates:
-        fact = fact_of(c)
-        if fact is not None:
-            r = structural_rank(c, catalogue)
-            best[fact] = min(best.get(fact, r), r)
-    return [c for c in candidates if (f := fact_of(c)) is None or structural_rank(c, catalogue) == best[f]]
+    for (_, f), r in zip(kept, ranks):
+        if f is not None and (f not in best or r < best[f]):
+            best[f] = r
+    return [c for (c, f), r in zip(kept, ranks) if f is None or r == best[f]]
 
 
 #: a share below this (0.1% of the positive evidence) counts as none: the score moves by less than the
@@ -152,7 +157,8 @@ class Shares:
 
     def __init__(self, contributions: Mapping[int, float]):
         self.contributions = contributions
-        self.total = sum(v for v in contributions.values() if v > 0)
+        values = np.fromiter(contributions.values(), dtype=np.float64, count=len(contributions))
+        self.total = float(values[values > 0].sum())  # (a whole profile's items, for every ranked item)
 
     def get(self, item: int, default: float = 0.0) -> float:
         v = self.contributions.get(item)
