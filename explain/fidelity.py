@@ -124,10 +124,12 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
             raw = folded.astype(np.float32) @ emb[cols].T
         elif name == "kgattr":
             m = comp.kgattr.matrix
-            taste = (by_group @ m[items]).tocsc()  # groups x attributes, sparse: a profile has few attributes
-            m_cols = sp.vstack([_held(comp.kgattr, "_sample_rows", cols[:n_stat], lambda c: m[c]),
-                                m[cols[n_stat:]]], format="csr")
-            raw = np.asarray(m_cols @ np.asarray(taste.T @ coef.T, dtype=np.float32)).T
+            taste = (by_group @ m[items]).T.tocsr()  # attributes x groups, sparse: a profile has few attributes
+            # (sample + targets) x groups through sparse products: a dense attributes x rows taste is MBs
+            per_group = np.concatenate([
+                (_held(comp.kgattr, "_sample_rows", cols[:n_stat], lambda c: m[c]) @ taste).toarray(),
+                (m[cols[n_stat:]] @ taste).toarray()])
+            raw = coef @ per_group.T
         elif name == "kge":
             raw = _kge_scores(comp.kge, items, by_group, coef, cols, n_stat)
         elif name == "popularity":
