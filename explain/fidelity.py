@@ -127,7 +127,7 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
             taste = (by_group @ m[items]).T.tocsr()  # attributes x groups, sparse: a profile has few attributes
             # (sample + targets) x groups through sparse products: a dense attributes x rows taste is MBs
             per_group = np.concatenate([
-                (_held(comp.kgattr, "_sample_rows", cols[:n_stat], lambda c: m[c]) @ taste).toarray(),
+                (_attr_sample(comp.kgattr, cols[:n_stat]) @ taste).toarray(),
                 (m[cols[n_stat:]] @ taste).toarray()])
             raw = coef @ per_group.T
         elif name == "kge":
@@ -164,7 +164,7 @@ def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndar
     block = np.empty((int(ok.sum()), int(col_ok.sum())), dtype=np.float32)
     sample_cols = col_at[:n_stat][sample_ok]
     block[:, :n_sample] = item_block(e, at[ok], sample_cols) if sp.issparse(e.B) else \
-        _held(e, "_sample_columns", sample_cols, lambda c: np.ascontiguousarray(np.asarray(e.B)[:, c]))[at[ok]]
+        _ease_sample(e, sample_cols)[at[ok]]
     block[:, n_sample:] = item_block(e, at[ok], col_at[n_stat:][target_ok])
     raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(by_group @ block, dtype=np.float32)
     return raw
@@ -184,11 +184,26 @@ def prepare(model: Any) -> None:
     e = comp.ease
     if len(e.items) and not sp.issparse(e.B):
         at, ok = _ease_positions(e, sample)
-        _held(e, "_sample_columns", at[ok], lambda c: np.ascontiguousarray(np.asarray(e.B)[:, c]))
+        _ease_sample(e, at[ok])
     if comp.kgattr is not None:
-        _held(comp.kgattr, "_sample_rows", sample, lambda c: comp.kgattr.matrix[c])
+        _attr_sample(comp.kgattr, sample)
     if comp.kge is not None:
-        _held(comp.kge, "_sample_view", sample, comp.kge.restricted)
+        _kge_sample(comp.kge, sample)
+
+
+def _ease_sample(e: Any, columns: np.ndarray) -> np.ndarray:
+    """A dense B's columns ``columns`` (EASE positions of the statistics sample)."""
+    return _held(e, "_sample_columns", columns, lambda c: np.ascontiguousarray(np.asarray(e.B)[:, c]))
+
+
+def _attr_sample(kgattr: Any, sample: np.ndarray) -> sp.csr_matrix:
+    """The attribute matrix's rows of the statistics sample."""
+    return _held(kgattr, "_sample_rows", sample, lambda c: kgattr.matrix[c])
+
+
+def _kge_sample(kge: Any, sample: np.ndarray) -> Any:
+    """The KG embeddings restricted to the statistics sample's items."""
+    return _held(kge, "_sample_view", sample, kge.restricted)
 
 
 def _held(owner: Any, name: str, columns: np.ndarray, build: Any) -> Any:
@@ -217,7 +232,7 @@ def _kge_scores(kge: Any, items: np.ndarray, by_group: sp.csr_matrix, coef: np.n
     sub = by_group[:, np.flatnonzero(keep)]
     centroids = (coef @ (sub @ kge.item_emb[items[keep]])) / np.maximum(coef @ sub.sum(1).A1, 1e-9)[:, None]
     queries = kge.interaction.query(centroids.astype(kge.item_emb.dtype), kge.relation_emb[LIKES])
-    sample = _held(kge, "_sample_view", cols[:n_stat], kge.restricted)
+    sample = _kge_sample(kge, cols[:n_stat])
     s = np.concatenate([kge.interaction.scores(sample, queries, None),
                         kge.interaction.scores(kge, queries, cols[n_stat:])], axis=1).astype(np.float32)
     return kge.floor_unknown(s, known, np.arange(n_stat))

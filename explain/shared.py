@@ -167,31 +167,33 @@ class SharedIndex:
         # per liked item, once per request: its (rating, ts) and how strongly it vouches
         vouch = {liked: (rating, ts, strength(rating, positive))
                  for liked in liked_set for rating, ts in [interactions.get(liked, (None, 0))]}
-        # the same by liked row (the by_attr rows' order): position, -vouches, -ts
-        liked_arrays = (liked_pos,
-                        -np.array([vouch[i][2] for i in liked_id_list], dtype=np.float64),
-                        -np.array([vouch[i][1] or 0 for i in liked_id_list], dtype=np.int64))
+        # -vouches and -ts of every liked id (the model's or not), sorted: co-liked partners are looked up in
+        # it; and by liked row (the by_attr rows' order) with its position, for the shared nodes
+        co_ids = np.array(sorted(liked_set), dtype=np.int64)
+        co_neg_vouch = -np.array([vouch[i][2] for i in co_ids.tolist()], dtype=np.float64)
+        co_neg_ts = -np.array([vouch[i][1] or 0 for i in co_ids.tolist()], dtype=np.int64)
+        row_at = np.searchsorted(co_ids, liked_ids)
+        liked_arrays = (liked_pos, co_neg_vouch[row_at], co_neg_ts[row_at])
         # the user's own tags as written (TAGGED.tag), by the aggregated Tag node's attribute (folded name)
         tag_attrs: dict[int, list[tuple[int, int, str]]] = {}
         for tag, tagged_item, ts in tagged:
             attr = self.attr_lookup.get(f"Tag:{tag_name(tag)}")
             if attr is not None:
                 tag_attrs.setdefault(attr, []).append((int(tagged_item), int(ts or 0), tag))
-        # every liked id (the model's or not), sorted, with -vouches and -ts: the co-liked partners are looked up in it
-        co_ids = np.array(sorted(liked_set), dtype=np.int64)
-        co_neg_vouch = -np.array([vouch[i][2] for i in co_ids.tolist()], dtype=np.float64)
-        co_neg_ts = -np.array([vouch[i][1] or 0 for i in co_ids.tolist()], dtype=np.int64)
         keep = per_kind + SPARE
         ordered_rels = self._tables[2] if self.minor else None
         out: dict[int, list[Candidate]] = {}
-        for item, pos in zip(items, self.positions(items)):
+        positions = self.positions(items)
+        shared = self._shared_candidates([int(i) for i in items], positions, by_attr, liked_counts, by_scan,
+                                         liked_arrays, liked_id_list, vouch, ordered_rels, keep) \
+            if by_attr is not None else {}
+        for index, (item, pos) in enumerate(zip(items, positions)):
             if pos < 0:
                 continue
             item = int(item)
             found: list[Candidate] = []
             lo, hi = self.rows.indptr[pos], self.rows.indptr[pos + 1]
             attrs, rels = self.rows.indices[lo:hi], self.rows.data[lo:hi]
-            groups: dict[str, list[tuple]] = {}  # kind -> (minor, -score, -ts, liked, rating, ts, attr, degree, rels)
             if tag_attrs:
                 own = sorted(((-ts, tagged_item, tag, attr) for attr in attrs.tolist()
                               for tagged_item, ts, tag in tag_attrs.get(attr, ()) if tagged_item != item))
@@ -200,9 +202,7 @@ class SharedIndex:
                         "your_tag", [], [], self.degree_list[attr], None, -neg_ts, tagged_item, kind="your_tag",
                         spec={"item": item, "via": "your_tag", "liked": tagged_item, "tag": tag,
                               "value": self.attr_keys[attr].split(":", 1)[1]}))
-            if by_attr is not None:
-                found.extend(self._shared_candidates(item, pos, by_attr, liked_counts, by_scan, liked_arrays,
-                                                     liked_id_list, vouch, ordered_rels, keep))
+            found.extend(shared.get(index, ()))
             # co-liked: as the graph walk keeps them, the best-rated and newest liked items first
             partners, users = self._partners(item)
             if len(partners) and len(co_ids):
@@ -256,43 +256,51 @@ class SharedIndex:
         minor = np.array(sorted(self.minor), dtype=np.int64)
         return table, names, ordered, log_degree, minor
 
-    def _shared_candidates(self, item: int, pos: int, by_attr: sparse.csc_matrix, liked_counts: np.ndarray,
-                           by_scan: sparse.csc_matrix, liked_arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
-                           liked_ids: list[int], vouch: Mapping[int, tuple[Any, Any, float]],
-                           ordered_rels: np.ndarray | None, keep: int) -> list[Candidate]:
-        """The 'shared' candidates of the item at ``pos``: for every attribute it shares with a liked item
-        (never junk, explain/trust.py), the liked items that have it (a broad one: among the first
-        LIKED_SCAN liked items, two at most), grouped by kind of link in order of first appearance, each
-        group ordered by salient role, then rarer node and stronger vouching, then newer (stable), and its
-        first ``keep`` kept. Computed over arrays: a long profile shares hundreds of attributes per item."""
+    def _shared_candidates(self, items: list[int], positions: np.ndarray, by_attr: sparse.csc_matrix,
+                           liked_counts: np.ndarray, by_scan: sparse.csc_matrix,
+                           liked_arrays: tuple[np.ndarray, np.ndarray, np.ndarray], liked_ids: list[int],
+                           vouch: Mapping[int, tuple[Any, Any, float]], ordered_rels: np.ndarray | None,
+                           keep: int) -> dict[int, list[Candidate]]:
+        """The 'shared' candidates of each item, by its index in ``items`` (``positions``: their model
+        positions, -1 for none): for
+        every attribute the item shares with a liked item (never junk, explain/trust.py), the liked items that
+        have it (a broad one: among the first LIKED_SCAN liked items, two at most), grouped per item by kind of
+        link in order of first appearance, each group ordered by salient role, then rarer node and stronger
+        vouching, then newer (stable), and its first ``keep`` kept. Computed over arrays for all the items at
+        once: a long profile shares hundreds of attributes with each item."""
         table, names, _, log_degree, minor_codes = self._tables
         liked_pos, neg_vouch, neg_ts = liked_arrays
-        lo, hi = self.rows.indptr[pos], self.rows.indptr[pos + 1]
-        attrs, rels = self.rows.indices[lo:hi], self.rows.data[lo:hi]
+        known = np.flatnonzero(positions >= 0)
+        if not len(known):
+            return {}
+        rows = self.rows[positions[known]]
+        item_of = known[np.repeat(np.arange(len(known)), np.diff(rows.indptr))]  # index into ``items``
+        attrs, rels = rows.indices.astype(np.int64), rows.data.astype(np.int64)
         shared = (liked_counts[attrs] > 0) & ~self.junk[attrs]
-        attrs, rels = attrs[shared].astype(np.int64), rels[shared].astype(np.int64)
+        attrs, rels, item_of = attrs[shared], rels[shared], item_of[shared]
         if not len(attrs):
-            return []
+            return {}
         broad = self.degree[attrs] > BROAD_DEGREE
-        # each attribute's liked rows (in liked order) from by_attr, or from by_scan for a broad one
+        # each (item, attribute)'s liked rows (in liked order) from by_attr, or from by_scan for a broad one
         starts = np.where(broad, by_scan.indptr[attrs] + len(by_attr.indices), by_attr.indptr[attrs])
         counts = np.where(broad, by_scan.indptr[attrs + 1] - by_scan.indptr[attrs],
                           by_attr.indptr[attrs + 1] - by_attr.indptr[attrs])
         total = int(counts.sum())
         if not total:
-            return []
+            return {}
         owner = np.repeat(np.arange(len(attrs)), counts)
         at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
         who = np.concatenate([by_attr.indices, by_scan.indices])[at].astype(np.int64)
         other = np.concatenate([by_attr.data, by_scan.data])[at].astype(np.int64)
+        pos = positions[item_of[owner]]
         mine = liked_pos[who] != pos  # never the item itself
-        owner, who, other = owner[mine], who[mine], other[mine]
+        owner, who, other, pos = owner[mine], who[mine], other[mine], pos[mine]
         if not len(owner):
-            return []
-        first = np.searchsorted(owner, owner)  # rows are grouped by attribute: each one's place in its group
+            return {}
+        first = np.searchsorted(owner, owner)  # rows are grouped by (item, attribute): each one's place in it
         fits = ~broad[owner] | (np.arange(len(owner)) - first < 2)
-        owner, who, other = owner[fits], who[fits], other[fits]
-        attr, rel = attrs[owner], rels[owner]
+        owner, who, other, pos = owner[fits], who[fits], other[fits], pos[fits]
+        attr, rel, item_at = attrs[owner], rels[owner], item_of[owner]
         if ordered_rels is not None and len(minor_codes):
             n_attrs = max(len(self.attr_keys), 1)
             minor = (ordered_rels[rel] & _member(pos * n_attrs + attr, minor_codes)) | \
@@ -300,28 +308,29 @@ class SharedIndex:
         else:
             minor = np.zeros(len(owner), dtype=bool)
         kind = table[rel, other]
-        # groups in order of first appearance; within one: (minor, -vouches / log(2 + degree), -ts), stable
-        kinds, first_at = np.unique(kind, return_index=True)
-        group = np.empty(int(kinds.max()) + 1, dtype=np.int64)
-        group[kinds] = np.argsort(np.argsort(first_at))
-        g = group[kind]
+        # groups: (item, kind), in order of first appearance (items come in order, so per item too); within
+        # one: (minor, -vouches / log(2 + degree), -ts), stable
+        keys, first_at = np.unique(item_at * len(names) + kind, return_index=True)
+        group = np.empty(int(keys.max()) + 1, dtype=np.int64)
+        group[keys] = np.argsort(np.argsort(first_at))
+        g = group[item_at * len(names) + kind]
         order = np.lexsort((neg_ts[who], neg_vouch[who] / log_degree[attr], minor, g))
         g_sorted = g[order]
         order = order[np.arange(len(order)) - np.searchsorted(g_sorted, g_sorted) < keep]
         cat = self.catalogue
-        out = []
+        out: dict[int, list[Candidate]] = {}
         for n in order.tolist():
             a, liked, liked_rel, item_rel = int(attr[n]), liked_ids[who[n]], int(other[n]), int(rel[n])
+            item = items[item_at[n]]
             rating, ts, _ = vouch[liked]
             label, value = self.attr_keys[a].split(":", 1)
             # the relationship types too: the fetched path is the one ranked here (a person who made one
             # item and plays in another is one link on both sides)
-            out.append(Candidate("shared", [], [], self.degree_list[a], rating, ts, liked, kind=names[kind[n]],
-                                 minor=bool(minor[n]),
-                                 spec={"item": item, "via": "shared", "liked": liked, "label": label,
-                                       "key": cat.key_by_label.get(label, "id"), "value": value,
-                                       "liked_rel": self.relations[liked_rel - 1],
-                                       "item_rel": self.relations[item_rel - 1]}))
+            out.setdefault(int(item_at[n]), []).append(Candidate(
+                "shared", [], [], self.degree_list[a], rating, ts, liked, kind=names[kind[n]], minor=bool(minor[n]),
+                spec={"item": item, "via": "shared", "liked": liked, "label": label,
+                      "key": cat.key_by_label.get(label, "id"), "value": value,
+                      "liked_rel": self.relations[liked_rel - 1], "item_rel": self.relations[item_rel - 1]}))
         return out
 
 
