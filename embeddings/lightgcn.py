@@ -1,9 +1,13 @@
-"""LightGCN (``torch_geometric.nn.models.LightGCN``) on the user-item graph, trained with BPR.
+"""LightGCN (``torch_geometric.nn.models.LightGCN``) over the knowledge graph: users, items and the items'
+attribute nodes (the catalogue schema's attributes: makers, people, genres, tags ...), trained with BPR.
 
 The graph is a pre-normalised ``torch.sparse`` CSR adjacency (D^-1/2 A D^-1/2): the layers then run
 one sparse-dense product each, several times faster on CPU than message passing over ``edge_index``.
-Serving folds a user in from their profile (the mean of the profile items' final embeddings), so
-only item embeddings are kept.
+Attribute nodes carry taste between items that share them, which is what an item with few (or only
+recent) interactions has; a share of the item-attribute links are BPR positives too (a KG link loss,
+as CKE/KGAT add one), so the attribute nodes learn where they sit. Nodes are numbered users, items,
+attributes. Serving folds a user in from their profile (the mean of the profile items' final
+embeddings), so only item embeddings are kept.
 """
 from __future__ import annotations
 
@@ -42,15 +46,24 @@ class LightGCNConfig:
     lr_decay: float = 0.5
     time_budget_s: float = 420.0
     lr_drops: tuple[int, ...] = ()
+    #: the items' attribute nodes join the graph (False: the user-item graph alone)
+    attributes: bool = True
+    #: with attributes: the share of item-attribute links sampled as BPR positives each epoch, beside every
+    #: interaction (0: they only propagate). Measured on MovieLens' temporal split: see docs/models.md
+    kg_share: float = 1.0
 
 
-def normalized_adjacency(train: sp.csr_matrix) -> torch.Tensor:
-    """The symmetric-normalised (users + items) square adjacency as a torch sparse CSR tensor."""
+def normalized_adjacency(train: sp.csr_matrix, attributes: sp.csr_matrix | None = None) -> torch.Tensor:
+    """The symmetric-normalised square adjacency of users + items (+ attributes: items x attributes) as a
+    torch sparse CSR tensor."""
     import torch
 
-    n_users, n_items = train.shape
     x = (train > 0).astype(np.float32)
-    a = sp.bmat([[None, x], [x.T, None]], format="csr")
+    if attributes is None or attributes.shape[1] == 0:
+        a = sp.bmat([[None, x], [x.T, None]], format="csr")
+    else:
+        f = (attributes > 0).astype(np.float32)
+        a = sp.bmat([[None, x, None], [x.T, None, f], [None, f.T, None]], format="csr")
     deg = np.asarray(a.sum(1)).ravel()
     inv = np.where(deg > 0, 1.0 / np.sqrt(np.maximum(deg, 1e-12)), 0.0).astype(np.float32)
     a = (sp.diags(inv) @ a @ sp.diags(inv)).tocsr().astype(np.float32)
@@ -94,10 +107,13 @@ class LightGCNModel:
 def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
                    progress: Callable[[int, float], None] | None = None,
                    init: tuple[np.ndarray, np.ndarray] | None = None,
-                   validate: Callable[[LightGCNModel], float] | None = None) -> LightGCNModel:
-    """BPR with one uniformly sampled negative per training interaction, up to ``config.epochs`` passes.
-    ``init`` (values, mask), users then items: rows to start from (a warm start), the others random.
-    ``validate`` (a model -> validation score): early stopping as :class:`LightGCNConfig` says."""
+                   validate: Callable[[LightGCNModel], float] | None = None,
+                   attributes: sp.csr_matrix | None = None) -> LightGCNModel:
+    """BPR with one uniformly sampled negative item per positive, up to ``config.epochs`` passes; the
+    positives are every training interaction plus ``config.kg_share`` of the ``attributes`` links (items x
+    attribute nodes, drawn anew each epoch). ``init`` (values, mask), users then items: rows to start from
+    (a warm start), the others random. ``validate`` (a model -> validation score): early stopping as
+    :class:`LightGCNConfig` says."""
     import time
 
     import torch
@@ -106,33 +122,48 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     n_users, n_items = train.shape
+    if attributes is not None and attributes.shape[1] == 0:
+        attributes = None
+    n_attrs = 0 if attributes is None else attributes.shape[1]
     coo = train.tocoo()
+    # left end of each positive link (a user, or an attribute node numbered after the items) and its item
     users, items = coo.row.astype(np.int64), coo.col.astype(np.int64)
-    rated = np.unique(users * n_items + items)  # sorted (user, item) keys: negatives that hit one are redrawn
-    unseen = np.bincount(items, minlength=n_items) == 0
-    adj = normalized_adjacency(train)
-    model = LightGCN(num_nodes=n_users + n_items, embedding_dim=config.dim, num_layers=config.layers,
+    links = (attributes > 0).tocoo() if attributes is not None else None
+    attr_src = np.empty(0, np.int64) if links is None else links.col.astype(np.int64) + n_users + n_items
+    attr_items = np.empty(0, np.int64) if links is None else links.row.astype(np.int64)
+    n_links = int(round(config.kg_share * len(attr_src)))
+    keys_all = np.concatenate([users * n_items + items, attr_src * n_items + attr_items])
+    rated = np.unique(keys_all)  # sorted (left end, item) keys: negatives that hit one are redrawn
+    unseen = np.bincount(np.concatenate([items, attr_items]), minlength=n_items) == 0
+    adj = normalized_adjacency(train, attributes)
+    model = LightGCN(num_nodes=n_users + n_items + n_attrs, embedding_dim=config.dim, num_layers=config.layers,
                      normalize=False)
     if init is not None:
         values, mask = init
         with torch.no_grad():
-            model.embedding.weight[torch.from_numpy(mask)] = torch.from_numpy(values[mask].astype(np.float32))
+            rows = torch.from_numpy(np.flatnonzero(mask))
+            model.embedding.weight[rows] = torch.from_numpy(values[mask].astype(np.float32))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     started, wall = time.process_time(), time.perf_counter()
     best: tuple[float, int, LightGCNModel | None] = (-np.inf, 0, None)
     stale, stopped, epoch, drops = 0, "epochs", -1, []
     for epoch in range(config.epochs):
-        perm = rng.permutation(len(users))
-        neg = rng.integers(0, n_items, size=len(users))
-        # resample the negatives that hit a rated item (a few percent) once; the rest is noise BPR tolerates
-        keys = users * n_items + neg
+        if n_links:
+            pick = rng.choice(len(attr_src), size=n_links, replace=n_links > len(attr_src))
+            left, right = np.concatenate([users, attr_src[pick]]), np.concatenate([items, attr_items[pick]])
+        else:
+            left, right = users, items
+        perm = rng.permutation(len(left))
+        neg = rng.integers(0, n_items, size=len(left))
+        # resample the negatives that hit a positive (a few percent) once; the rest is noise BPR tolerates
+        keys = left * n_items + neg
         clash = rated[np.minimum(np.searchsorted(rated, keys), len(rated) - 1)] == keys
         neg[clash] = rng.integers(0, n_items, size=int(clash.sum()))
         total = 0.0
         for start in range(0, len(perm), config.batch_size):
             b = perm[start:start + config.batch_size]
-            u = torch.from_numpy(users[b])
-            p = torch.from_numpy(items[b] + n_users)
+            u = torch.from_numpy(left[b])
+            p = torch.from_numpy(right[b] + n_users)
             q = torch.from_numpy(neg[b] + n_users)
             emb = propagate(model, adj)
             eu = emb[u]
@@ -152,7 +183,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             continue
         out_of_time = time.process_time() - started > config.time_budget_s
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs or out_of_time:
-            current = _snapshot(model, adj, n_users, unseen)
+            current = _snapshot(model, adj, n_users, n_items, unseen)
             score = validate(current)
             if score > best[0]:
                 best, stale = (score, epoch + 1, current), 0
@@ -166,13 +197,14 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
         if out_of_time:
             stopped = "time budget"
             break
-    result = best[2] if best[2] is not None else _snapshot(model, adj, n_users, unseen)
+    result = best[2] if best[2] is not None else _snapshot(model, adj, n_users, n_items, unseen)
     result.history = {"epochs_run": epoch + 1, "best_epoch": best[1] if best[2] is not None else epoch + 1,
                       "best_val_ndcg@10": None if best[2] is None else round(float(best[0]), 5),
                       "stopped_by": stopped if validate is not None else "epochs",
                       "lr_drops": [d for d in drops if d <= (best[1] if best[2] is not None else epoch + 1)],
                       "seconds": round(time.perf_counter() - wall, 1),
-                      "cpu_seconds": round(time.process_time() - started, 1)}
+                      "cpu_seconds": round(time.process_time() - started, 1),
+                      "attribute_nodes": n_attrs, "attribute_links_per_epoch": n_links}
     return result
 
 
@@ -224,15 +256,16 @@ def _decay(opt, factor: float) -> None:
         group["lr"] *= factor
 
 
-def _snapshot(model, adj, n_users: int, unseen: np.ndarray) -> LightGCNModel:
-    """The model's embeddings; items without a training interaction get a zero row: LightGCN has no evidence
-    about them (uniform negative sampling only pushed them away from everyone), so they score 0 for every
-    profile and the other terms decide."""
+def _snapshot(model, adj, n_users: int, n_items: int, unseen: np.ndarray) -> LightGCNModel:
+    """The model's user and item embeddings (attribute nodes only shape them); items without a training
+    interaction or attribute get a zero row: LightGCN has no evidence about them (uniform negative sampling
+    only pushed them away from everyone), so they score 0 for every profile and the other terms decide.
+    ``base_emb`` keeps the users' and items' layer-0 rows (what a warm start continues from)."""
     import torch
 
     with torch.no_grad():
-        emb = propagate(model, adj).numpy().copy()
+        emb = propagate(model, adj).numpy()[:n_users + n_items].copy()
         emb[n_users + np.flatnonzero(unseen)] = 0.0
-        base = model.embedding.weight.detach().numpy().astype(np.float32).copy()
+        base = model.embedding.weight.detach().numpy()[:n_users + n_items].astype(np.float32).copy()
     return LightGCNModel(item_emb=emb[n_users:].astype(np.float32), user_emb=emb[:n_users].astype(np.float32),
                          base_emb=base)

@@ -162,12 +162,23 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
             if b is not None:
                 b.update(1)
                 b.set_postfix(loss=f"{loss:.4f}")
-        model = train_lightgcn(ctx.interactions, lg_config, progress, lg_init, validate)
+        model = train_lightgcn(ctx.interactions, lg_config, progress, lg_init, validate,
+                               attribute_links(ctx.data) if lg_config.attributes else None)
     ctx.info["lightgcn"] = model.history
     ctx.chosen.update(lightgcn_epochs=int(model.history["best_epoch"]),
                       lightgcn_lr_drops=tuple(model.history["lr_drops"]))
     ctx.log(f"  LightGCN: {model.history}")
     return model
+
+
+def attribute_links(data: Dataset) -> sp.csr_matrix:
+    """Items x attribute nodes (1 = linked) from the facts of the fitted period, for the attributes that link
+    two items or more (one item's attribute connects nothing)."""
+    m = sp.csr_matrix((np.ones(len(data.fact_items), dtype=np.float32), (data.fact_items, data.fact_attrs)),
+                      shape=(data.n_items, data.n_attrs))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m[:, np.flatnonzero(np.diff(m.tocsc().indptr) >= 2)].tocsr()
 
 
 def _fit_kge(ctx: FitContext) -> Any:

@@ -112,6 +112,38 @@ def test_lightgcn_stops_early_and_keeps_its_best_epoch() -> None:
     assert plain.history["epochs_run"] == 3 and plain.history["stopped_by"] == "epochs"
 
 
+def test_lightgcn_carries_taste_to_an_item_through_its_attribute_nodes() -> None:
+    """Planted: two taste groups of users, each liking the items of one maker; one item per maker has no
+    interaction at all. Through the attribute nodes the group's unrated item scores above the other
+    group's for a user of the group; on the user-item graph alone neither has an embedding."""
+    from kgrec.embeddings.lightgcn import LightGCNConfig, train_lightgcn
+
+    rng = np.random.default_rng(3)
+    n_users, n_items = 40, 20  # items 0-9: maker 0, 10-19: maker 1; items 9 and 19 never interacted with
+    rows, cols = [], []
+    for u in range(n_users):
+        group = u % 2
+        for i in rng.choice(9, size=5, replace=False):
+            rows.append(u)
+            cols.append(int(i) + 10 * group)
+    train = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_users, n_items))
+    train.sum_duplicates()
+    train.data[:] = 1
+    makers = sp.csr_matrix((np.ones(n_items, dtype=np.float32), (np.arange(n_items), np.arange(n_items) // 10)),
+                           shape=(n_items, 2))
+    config = LightGCNConfig(dim=16, epochs=60, batch_size=64, seed=2, lr=0.05)
+    model = train_lightgcn(train, config, attributes=makers)
+    assert model.history["attribute_nodes"] == 2 and model.history["attribute_links_per_epoch"] == n_items
+    assert model.item_emb.shape == (n_items, 16) and model.user_emb.shape == (n_users, 16)
+    assert model.base_emb.shape == (n_users + n_items, 16)  # users then items: what a warm start reads
+    for group in (0, 1):
+        profile = np.arange(5) + 10 * group
+        scores = model.fold_in(profile) @ model.item_emb.T
+        assert scores[9 + 10 * group] > scores[19 - 10 * group]
+    plain = train_lightgcn(train, config)
+    assert not plain.item_emb[[9, 19]].any()  # no interaction, no attribute: no evidence, a zero row
+
+
 def test_the_refit_keeps_the_tuning_runs_optimiser_steps() -> None:
     from kgrec.ranking.fitting import Choices
 
