@@ -161,6 +161,11 @@ class Catalogue:
         """Structural rank of each kind of link (lower = named first when one node is reached twice)."""
         return {a.name: n for n, a in enumerate(self.attributes)}
 
+    @cached_property
+    def rank_by_relationship(self) -> dict[str, int]:
+        """``rank`` by the relationship type that makes the link (a type no attribute has: not here)."""
+        return {t: self.rank[a.name] for t, a in self.by_relationship.items()}
+
     def attribute_for_column(self, column: str) -> Attribute | None:
         wanted = column.strip().lower()
         for a in self.attributes:

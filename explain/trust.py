@@ -73,6 +73,7 @@ class Taggers:
         return self.users.get(tag, 0) < min_users
 
 
+@lru_cache(maxsize=1 << 16)  # every candidate of every served item asks; names fold slowly (unicode)
 def fact_key(label: str, value: str) -> str:
     """What a shared node is about, whichever way it is reached: the Person "Frank Darabont", the Tag
     "frank darabont" and the Entity "person:frank darabont" are one fact."""
@@ -108,8 +109,8 @@ def structural_rank(c: "Candidate", catalogue: Catalogue) -> tuple[int, int]:
     """Lower is more structural: (the weaker side, the stronger side) by the schema's attribute order, so a
     person who directed both items ranks before one who directed one and acted in the other."""
     worst = len(catalogue.attributes)
-    ranks = [catalogue.rank[catalogue.by_relationship[t].name] if t in catalogue.by_relationship else worst
-             for t in relationship_types(c)] or [worst]
+    by_type = catalogue.rank_by_relationship
+    ranks = [by_type.get(t, worst) for t in relationship_types(c)] or [worst]
     return max(ranks), min(ranks)
 
 
