@@ -5,7 +5,8 @@
 * the **refit** fits them again on *every* interaction with those choices, and is what gets published. Its
   epochs are the tuning run's scaled to the data: the same number of optimiser steps (epochs x training
   interactions / all interactions; Goodfellow et al. 2016, Deep Learning §7.8, algorithm 7.2), since each
-  epoch over more data takes proportionally more steps at the same batch size.
+  epoch over more data takes proportionally more steps at the same batch size. LightGCN's epoch also
+  holds its item-attribute links, so its scale is its own positives per epoch.
 """
 from __future__ import annotations
 
@@ -34,11 +35,15 @@ class Choices:
     #: epochs after which the tuning run's LightGCN halved its learning rate (no new best on validation)
     lightgcn_lr_drops: tuple[int, ...] = ()
 
-    def scaled(self, tuning_rows: int, all_rows: int) -> "Choices":
-        """Epochs for the refit: the same optimiser steps over ``all_rows`` as over ``tuning_rows``."""
+    def scaled(self, tuning_rows: int, all_rows: int,
+               lightgcn_rows: tuple[int, int] | None = None) -> "Choices":
+        """Epochs for the refit: the same optimiser steps over ``all_rows`` as over ``tuning_rows``.
+        ``lightgcn_rows``: LightGCN's own (tuning, refit) positives per epoch where they differ (its
+        item-attribute links beside the interactions)."""
         share = tuning_rows / max(all_rows, 1)
-        return replace(self, lightgcn_epochs=max(1, round(self.lightgcn_epochs * share)),
-                       lightgcn_lr_drops=tuple(max(1, round(d * share)) for d in self.lightgcn_lr_drops),
+        lg = lightgcn_rows[0] / max(lightgcn_rows[1], 1) if lightgcn_rows is not None else share
+        return replace(self, lightgcn_epochs=max(1, round(self.lightgcn_epochs * lg)),
+                       lightgcn_lr_drops=tuple(max(1, round(d * lg)) for d in self.lightgcn_lr_drops),
                        kge_epochs=max(1, round(self.kge_epochs * share)))
 
 
@@ -169,6 +174,12 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
                       lightgcn_lr_drops=tuple(model.history["lr_drops"]))
     ctx.log(f"  LightGCN: {model.history}")
     return model
+
+
+def lightgcn_rows(data: Dataset, interactions: int, config: Any) -> int:
+    """LightGCN's positives per epoch: the interactions plus its share of the item-attribute links."""
+    lg = config.lightgcn
+    return interactions + (int(round(lg.kg_share * attribute_links(data).nnz)) if lg.attributes else 0)
 
 
 def attribute_links(data: Dataset) -> sp.csr_matrix:

@@ -110,7 +110,7 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     from kgrec.embeddings.kge import use_pystow_home
     from kgrec.ranking import evaluation
     from kgrec.catalogue.store import active as active_catalogue
-    from kgrec.ranking.fitting import fit_components
+    from kgrec.ranking.fitting import fit_components, lightgcn_rows
     from kgrec.ranking.graphdata import load_dataset, load_tag_sources
     from kgrec.ranking.leakage import training_facts, with_facts
     from kgrec.ranking.metrics import EvalSet
@@ -189,14 +189,17 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     published, emb_matrix = components, train_m
     if config.refit:
         everything = split.matrix(data, TRAIN, VAL, TEST)
-        choices = tuning.choices.scaled(int(train_m.nnz), int(everything.nnz))
+        choices = tuning.choices.scaled(int(train_m.nnz), int(everything.nnz),
+                                        (lightgcn_rows(data_tune, int(train_m.nnz), config),
+                                         lightgcn_rows(data, int(everything.nnz), config)))
         t = _stage(log, f"refit on all {everything.nnz} interactions with the tuning run's choices {asdict(choices)} …")
         refit = fit_components(data, everything, data.ratings >= config.split.positive_rating, config, log,
                                choices=choices, warm=_warm_start(config, data, log), bar=bar)
         published, emb_matrix = refit.components, everything
         extra["runs"]["refit"] = {"interactions": int(everything.nnz), "facts": len(data.fact_items),
                                   "choices": asdict(choices), "lightgcn": refit.info["lightgcn"],
-                                  "epochs": "tuning run's x training / all interactions (same optimiser steps)"}
+                                  "epochs": "tuning run's x training / all positives per epoch (same optimiser steps; "
+                                            "LightGCN's include its item-attribute links)"}
         timings["refit"] = time.perf_counter() - t
     else:
         extra["runs"]["published"] = "tuning"

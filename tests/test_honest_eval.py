@@ -151,3 +151,6 @@ def test_the_refit_keeps_the_tuning_runs_optimiser_steps() -> None:
     refit = chosen.scaled(tuning_rows=70_000, all_rows=100_000)
     assert refit == Choices(ease_l2=400.0, lightgcn_epochs=210, kge_model="RotatE", kge_epochs=14)
     assert Choices(1.0, 1, "TransE", 1).scaled(1, 1000).lightgcn_epochs == 1
+    # LightGCN's epochs also cover its item-attribute links: 70k + 150k positives then 100k + 150k
+    both = chosen.scaled(70_000, 100_000, lightgcn_rows=(220_000, 250_000))
+    assert both.lightgcn_epochs == 264 and both.kge_epochs == 14
