@@ -184,11 +184,10 @@ def lightgcn_rows(data: Dataset, interactions: int, config: Any) -> int:
 
 def attribute_links(data: Dataset) -> sp.csr_matrix:
     """Items x attribute nodes (1 = linked) from the facts of the fitted period, for the attributes that link
-    two items or more (one item's attribute connects nothing)."""
-    m = sp.csr_matrix((np.ones(len(data.fact_items), dtype=np.float32), (data.fact_items, data.fact_attrs)),
-                      shape=(data.n_items, data.n_attrs))
-    m.sum_duplicates()
-    m.data[:] = 1.0
+    two items or more: LightGCN's attribute nodes are the attribute term's (ranking/kgterm.py)."""
+    from kgrec.ranking.kgterm import fact_links
+
+    m = fact_links(data.n_items, data.n_attrs, data.fact_items, data.fact_attrs)
     return m[:, np.flatnonzero(np.diff(m.tocsc().indptr) >= 2)].tocsr()
 
 

@@ -21,10 +21,7 @@ class AttributeModel:
 
     @classmethod
     def fit(cls, n_items: int, n_attrs: int, fact_items: np.ndarray, fact_attrs: np.ndarray) -> "AttributeModel":
-        m = sp.csr_matrix((np.ones(len(fact_items), dtype=np.float32), (fact_items, fact_attrs)),
-                          shape=(n_items, n_attrs))
-        m.sum_duplicates()
-        m.data[:] = 1.0
+        m = fact_links(n_items, n_attrs, fact_items, fact_attrs)
         df = np.asarray((m > 0).sum(0)).ravel()
         # attributes of a single item link nothing to anything: weight 0
         idf = np.where(df >= 2, np.log(n_items / np.maximum(df, 1)), 0.0).astype(np.float32)
@@ -49,6 +46,14 @@ class AttributeModel:
         w = np.ones(len(profile_items), dtype=np.float32) if weights is None else weights
         taste = np.asarray(self.matrix[profile_items].T @ w).ravel()
         return float(np.asarray(item_vec @ taste).ravel()[0])
+
+
+def fact_links(n_items: int, n_attrs: int, fact_items: np.ndarray, fact_attrs: np.ndarray) -> sp.csr_matrix:
+    """Items x attributes, 1 where a fact links them."""
+    m = sp.csr_matrix((np.ones(len(fact_items), dtype=np.float32), (fact_items, fact_attrs)), shape=(n_items, n_attrs))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
 
 
 def _normalize_rows(m: sp.csr_matrix) -> sp.csr_matrix:

@@ -190,7 +190,7 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     if config.refit:
         everything = split.matrix(data, TRAIN, VAL, TEST)
         choices = tuning.choices.scaled(int(train_m.nnz), int(everything.nnz),
-                                        (lightgcn_rows(data_tune, int(train_m.nnz), config),
+                                        (int(train_m.nnz) + tuning.info["lightgcn"]["attribute_links_per_epoch"],
                                          lightgcn_rows(data, int(everything.nnz), config)))
         t = _stage(log, f"refit on all {everything.nnz} interactions with the tuning run's choices {asdict(choices)} …")
         refit = fit_components(data, everything, data.ratings >= config.split.positive_rating, config, log,
