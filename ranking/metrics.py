@@ -114,17 +114,43 @@ def bootstrap_ratio(a: np.ndarray, b: np.ndarray, seed: int, rounds: int = 2000)
             "ci95_high": round(float(hi), 4), "users": int(len(a)), "rounds": rounds}
 
 
-def ndcg_at_k(scores: np.ndarray, evalset: EvalSet, k: int = 10) -> float:
-    """Mean NDCG@k of a precomputed (eval users x items) score matrix; fast enough to tune weights with."""
-    s = np.array(scores, dtype=np.float32, copy=True)
-    hist = evalset.history[evalset.users]
-    s[np.repeat(np.arange(len(evalset.users)), np.diff(hist.indptr)), hist.indices] = -np.inf
-    top = np.argpartition(-s, k, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable")
-    top = np.take_along_axis(top, order, 1)
-    target = evalset.targets[evalset.users]
-    hits = np.asarray(target[np.arange(len(top))[:, None], top].todense()) > 0
+def ndcg_at_k(scores: np.ndarray, evalset: EvalSet, k: int = 10, chunk: int = 256) -> float:
+    """Mean NDCG@k of a precomputed (eval users x items) score matrix, ties broken by the lower item index as
+    in :func:`evaluate`. Fast enough to tune weights with at 10^8 cells: per chunk of rows, a partition of
+    the values finds each row's k-th best score, and only the items at or above it are sorted (no index
+    matrix of the whole catalogue is built)."""
+    users = evalset.users
+    hist, target = evalset.history[users], evalset.targets[users]
+    n_items = scores.shape[1]
+    top_k = min(k, n_items)
     discount = 1.0 / np.log2(np.arange(2, k + 2))
-    n_pos = np.diff(target.indptr)
-    ideal = np.cumsum(discount)[np.minimum(n_pos, k) - 1]
-    return float(((hits * discount).sum(1) / ideal).mean())
+    ideal = np.cumsum(discount)[np.minimum(np.diff(target.indptr), k) - 1]
+    dcg = np.zeros(len(users))
+    flags: np.ndarray | None = None
+    for lo in range(0, len(users), chunk):
+        hi = min(lo + chunk, len(users))
+        s = np.asarray(scores[lo:hi], dtype=np.float32)
+        h = hist[lo:hi]
+        seen = (np.repeat(np.arange(hi - lo), np.diff(h.indptr)), h.indices)
+        work = np.array(s, copy=True)
+        work[seen] = -np.inf
+        work.partition(n_items - top_k, axis=1)
+        cells = (hi - lo) * n_items
+        if flags is None or len(flags) < cells + 8:
+            flags = np.zeros(cells + 8 - cells % 8, dtype=bool)  # whole 8-byte words, the tail stays False
+        above = flags[:cells].reshape(hi - lo, n_items)
+        np.greater_equal(s, work[:, n_items - top_k][:, None], out=above)
+        above[seen] = False
+        # the few set cells, found through the nonzero 8-byte words (np.nonzero on the bools is 8x slower)
+        words = np.flatnonzero(flags[:len(flags) - len(flags) % 8].view(np.uint64))
+        where = (words[:, None] * 8 + np.arange(8)).ravel()
+        where = where[flags[where] & (where < cells)]
+        rows, cols = np.divmod(where, n_items)
+        order = np.lexsort((cols, -s[rows, cols], rows))  # per row: best first, then the lower index
+        rows, cols = rows[order], cols[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        keep = rank < top_k
+        rows, cols, rank = rows[keep], cols[keep], rank[keep]
+        hits = np.asarray(target[lo:hi][rows, cols]).ravel() > 0
+        dcg[lo:hi] = np.bincount(rows, weights=hits * discount[rank], minlength=hi - lo)
+    return float((dcg / ideal).mean())

@@ -101,6 +101,26 @@ def test_history_items_are_never_recommended_and_rerated_targets_do_not_count() 
     assert res["recall@10"] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("rounding", [None, 0])
+def test_tuning_ndcg_agrees_with_the_full_ranking_ties_and_history_included(rounding) -> None:
+    # the fast NDCG@10 that blend tuning calls ~100 times must rank as evaluate() does: history out,
+    # ties to the lower item index (rounded scores make many ties; a row of zeros is all ties)
+    rng = np.random.default_rng(3)
+    hist = sp.random(300, 700, density=0.05, format="csr", random_state=4, dtype=np.float32)
+    targets = sp.random(300, 700, density=0.01, format="csr", random_state=5, dtype=np.float32)
+    ev = EvalSet.build(hist, targets)
+    s = rng.standard_normal((len(ev.users), 700)).astype(np.float32)
+    t = ev.targets[ev.users].tocoo()
+    s[t.row, t.col] += 1.5
+    s[0] = 0.0
+    if rounding is not None:
+        s = np.round(s, rounding)
+    full = evaluate(lambda rows: s[np.searchsorted(ev.users, rows)], ev).per_user["ndcg@10"].mean()
+    assert full > 0.05
+    for chunk in (7, 256):
+        assert ndcg_at_k(s, ev, 10, chunk=chunk) == pytest.approx(full, abs=1e-9)
+
+
 def test_bootstrap_interval_contains_the_ratio() -> None:
     rng = np.random.default_rng(0)
     a, b = rng.random(300) + 0.1, rng.random(300)
