@@ -18,6 +18,7 @@ through a catalogue schema (``--catalogue movies|products|music|FILE.toml``; see
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from kgrec.catalogue import signals
@@ -107,24 +108,34 @@ class CsvSource:
         table = self.table(path, ("user", "item"))
         known = self.plan.items() | self.known_items()
         scale = self.catalogue.signals
+        users = {key[0] for key in self.plan.rows["user"]}
+
+        # a file repeats a few (rating, event, weight) cells millions of times: each is checked once
+        @lru_cache(maxsize=1 << 16)
+        def signal_of(rating: str, event: str, weight: str, count: str) -> signals.Signal:
+            try:
+                return signals.check(scale, to_float(rating, "rating") if rating.strip() else None,
+                                     event.strip().lower() or None, _weight(weight, count))
+            except signals.SignalError as exc:
+                raise RowError(f"bad interaction: {exc}") from None
 
         def row(r: dict[str, str]) -> None:
             user = _id(r["user"], "user")
             item = _id(r["item"], "item")
             if item not in known:
                 raise RowError(f"unknown item id: {item} is neither in the items file nor in the graph")
-            rating = to_float(r["rating"], "rating") if (r.get("rating") or "").strip() else None
-            event = (r.get("event") or "").strip().lower() or None
-            weight = _weight(r)
-            try:
-                signal = signals.check(scale, rating, event, weight)
-            except signals.SignalError as exc:
-                raise RowError(f"bad interaction: {exc}") from None
+            signal = signal_of(r.get("rating") or "", r.get("event") or "", r.get("weight") or "", r.get("count") or "")
             ts = _timestamp(r.get("timestamp") or "")
+            if user not in users:  # once per user: the plan keeps one row per key anyway
+                users.add(user)
+                self.plan.add("user", id=user)
             old = self.plan.get("rated", user, item)
-            previous = None if old is None else signals.Signal(old["rating"], old["event"], old["weight"], old["ts"])
+            if old is None:  # the first row of this user and item: nothing to combine with
+                self.plan.add("rated", user=user, item=item, rating=signal.rating, event=signal.event,
+                              weight=signal.weight, ts=ts)
+                return
+            previous = signals.Signal(old["rating"], old["event"], old["weight"], old["ts"])
             merged = signals.combine(scale, previous, signals.Signal(signal.rating, signal.event, signal.weight, ts))
-            self.plan.add("user", id=user)
             self.plan.add("rated", user=user, item=item, **merged.as_row())
 
         for _ in parse_rows(table, self.rejects, row, self.plan.rows_read):
@@ -166,9 +177,9 @@ class CsvSource:
             pass
 
 
-def _weight(r: dict[str, str]) -> float | None:
-    raw = (r.get("weight") or "").strip() or (r.get("count") or "").strip()
-    field = "weight" if (r.get("weight") or "").strip() else "count"
+def _weight(weight: str, count: str) -> float | None:
+    """An interaction's weight from its ``weight`` cell, else its ``count`` cell; None when both are empty."""
+    field, raw = ("weight", weight.strip()) if weight.strip() else ("count", count.strip())
     return to_float(raw, field) if raw else None
 
 
