@@ -7,13 +7,17 @@ Attribute nodes carry taste between items that share them, which is what an item
 recent) interactions has; a share of the item-attribute links are BPR positives too (a KG link loss,
 as CKE/KGAT add one), so the attribute nodes learn where they sit. Nodes are numbered users, items,
 attributes. Serving folds a user in from their profile (the mean of the profile items' final
-embeddings), so only item embeddings are kept.
+embeddings), so only item embeddings are kept. Two scorer settings are chosen on validation after training:
+each profile item's fold-in weight 1/deg^a (a=0.5 is the weight LightGCN's normalisation gives a new user
+node's neighbours) and each scored item's 1/|e|^b (b > 0 damps the items whose long vectors rank them high
+for everyone).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from typing import TYPE_CHECKING
 
@@ -51,6 +55,12 @@ class LightGCNConfig:
     #: with attributes: the share of item-attribute links sampled as BPR positives each epoch, beside every
     #: interaction (0: they only propagate). Measured on MovieLens' temporal split: see docs/models.md
     kg_share: float = 1.0
+    #: the scorer's fold-in degree power a and target norm power b (see the module's docstring): with
+    #: validation, the best pair of the grids; without (a refit), these values
+    fold_degree: float = 0.0
+    target_norm: float = 0.0
+    fold_degree_grid: tuple[float, ...] = (0.0, 0.25, 0.5)
+    target_norm_grid: tuple[float, ...] = (0.0, 0.25, 0.5)
 
 
 def normalized_adjacency(train: sp.csr_matrix, attributes: sp.csr_matrix | None = None) -> torch.Tensor:
@@ -68,9 +78,10 @@ def normalized_adjacency(train: sp.csr_matrix, attributes: sp.csr_matrix | None 
     inv = np.where(deg > 0, 1.0 / np.sqrt(np.maximum(deg, 1e-12)), 0.0).astype(np.float32)
     a = (sp.diags(inv) @ a @ sp.diags(inv)).tocsr().astype(np.float32)
     a.sort_indices()
+    # int32 indices: what MKL's sparse product takes (int64 ones are converted on every product)
     with warnings.catch_warnings():  # "sparse CSR support is in beta": it is what makes training fast
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)), torch.from_numpy(a.indices.astype(np.int64)),
+        return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int32)), torch.from_numpy(a.indices.astype(np.int32)),
                                        torch.from_numpy(a.data), size=a.shape)
 
 
@@ -85,13 +96,35 @@ class LightGCNModel:
     base_emb: np.ndarray | None = None
     #: how training went (not saved): epochs run, the epoch kept, its validation score, why it stopped
     history: dict | None = None
+    #: per item: its weight when a profile is folded in (1/deg^a) and its scale as a scored item (1/|e|^b),
+    #: chosen on validation; None (older versions): ones
+    query_scale: np.ndarray | None = None
+    target_scale: np.ndarray | None = None
+
+    @cached_property
+    def queries(self) -> np.ndarray:
+        """The item rows a profile is folded in from."""
+        return self.item_emb if self.query_scale is None else self.item_emb * self.query_scale[:, None]
+
+    @cached_property
+    def targets(self) -> np.ndarray:
+        """The item rows a folded-in user is scored against."""
+        return self.item_emb if self.target_scale is None else self.item_emb * self.target_scale[:, None]
+
+    def scaled(self, degree: np.ndarray, fold_degree: float, target_norm: float) -> "LightGCNModel":
+        """This model with the scorer settings ``fold_degree`` (a) and ``target_norm`` (b) over the items'
+        graph degrees ``degree``; an item without degree or vector keeps a scale of 1."""
+        norm = np.linalg.norm(self.item_emb, axis=1)
+        query = np.maximum(degree, 1).astype(np.float64) ** -fold_degree
+        target = np.where(norm > 0, np.maximum(norm, 1e-12).astype(np.float64) ** -target_norm, 1.0)
+        return replace(self, query_scale=query.astype(np.float32), target_scale=target.astype(np.float32))
 
     def fold_in(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """A user vector from the items they rated: the (weighted) mean of those items' embeddings; a
         negative weight (a skip, a return) pulls the vector away from that item."""
         if len(profile_items) == 0:
             return np.zeros(self.item_emb.shape[1], dtype=np.float32)
-        rows = self.item_emb[profile_items]
+        rows = self.queries[profile_items]
         if weights is None:
             return rows.mean(0).astype(np.float32)
         return (weights @ rows / max(float(np.abs(weights).sum()), 1e-9)).astype(np.float32)
@@ -100,8 +133,8 @@ class LightGCNModel:
         """Scores for each history row (fold-in of the row's items)."""
         x = (history > 0).astype(np.float32)
         counts = np.maximum(np.asarray(x.sum(1)).ravel(), 1)
-        users = np.asarray(sp.diags(1.0 / counts) @ x @ self.item_emb)
-        return users @ self.item_emb.T
+        users = np.asarray(sp.diags(1.0 / counts) @ x @ self.queries)
+        return users @ self.targets.T
 
 
 def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
@@ -118,6 +151,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
 
     import torch
     from torch_geometric.nn.models import LightGCN
+    from torch_geometric.nn.models.lightgcn import BPRLoss
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -144,6 +178,7 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             rows = torch.from_numpy(np.flatnonzero(mask))
             model.embedding.weight[rows] = torch.from_numpy(values[mask].astype(np.float32))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    bpr = BPRLoss(lambda_reg=config.l2)
     started, wall = time.process_time(), time.perf_counter()
     best: tuple[float, int, LightGCNModel | None] = (-np.inf, 0, None)
     stale, stopped, epoch, drops = 0, "epochs", -1, []
@@ -166,11 +201,11 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             p = torch.from_numpy(right[b] + n_users)
             q = torch.from_numpy(neg[b] + n_users)
             emb = propagate(model, adj)
-            eu = emb[u]
-            pos_rank = (eu * emb[p]).sum(-1)
-            neg_rank = (eu * emb[q]).sum(-1)
+            # model.recommendation_loss's BPR, with its rows gathered by one index_select (whose backward
+            # is an index_add; emb[u] and friends each scatter into a zeroed full-size gradient, ~30% of a step)
             node_id = torch.cat([u, p, q])
-            loss = model.recommendation_loss(pos_rank, neg_rank, node_id=node_id, lambda_reg=config.l2)
+            eu, ep, eq = emb.index_select(0, node_id).split(len(b))
+            loss = bpr((eu * ep).sum(-1), (eu * eq).sum(-1), model.embedding.weight.index_select(0, node_id))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -198,14 +233,32 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
             stopped = "time budget"
             break
     result = best[2] if best[2] is not None else _snapshot(model, adj, n_users, n_items, unseen)
+    # the graph degree of each item (its users and attribute nodes), as the adjacency normalises by
+    degree = np.bincount(np.concatenate([items, attr_items]), minlength=n_items)
+    result, fold = _scorer(result, degree, config, validate)
     result.history = {"epochs_run": epoch + 1, "best_epoch": best[1] if best[2] is not None else epoch + 1,
                       "best_val_ndcg@10": None if best[2] is None else round(float(best[0]), 5),
                       "stopped_by": stopped if validate is not None else "epochs",
                       "lr_drops": [d for d in drops if d <= (best[1] if best[2] is not None else epoch + 1)],
                       "seconds": round(time.perf_counter() - wall, 1),
                       "cpu_seconds": round(time.process_time() - started, 1),
-                      "attribute_nodes": n_attrs, "attribute_links_per_epoch": n_links}
+                      "attribute_nodes": n_attrs, "attribute_links_per_epoch": n_links, **fold}
     return result
+
+
+def _scorer(model: LightGCNModel, degree: np.ndarray, config: LightGCNConfig,
+            validate: Callable[[LightGCNModel], float] | None) -> tuple[LightGCNModel, dict]:
+    """The trained model with its scorer settings: the grid pair best on validation (ties: the plainer,
+    listed first), or the configured pair without validation."""
+    pairs = [(a, b) for a in config.fold_degree_grid for b in config.target_norm_grid]
+    if validate is None or len(pairs) < 2:
+        return model.scaled(degree, config.fold_degree, config.target_norm), \
+            {"fold_degree": config.fold_degree, "target_norm": config.target_norm}
+    scores = {pair: validate(model.scaled(degree, *pair)) for pair in pairs}
+    a, b = max(pairs, key=lambda pair: scores[pair])
+    return model.scaled(degree, a, b), {"fold_degree": a, "target_norm": b,
+                                        "scorer_val_ndcg@10": {f"{x:g},{y:g}": round(v, 5)
+                                                               for (x, y), v in scores.items()}}
 
 
 def propagate(model, adj: torch.Tensor) -> torch.Tensor:
@@ -213,11 +266,13 @@ def propagate(model, adj: torch.Tensor) -> torch.Tensor:
     pass that uses the adjacency's symmetry: the gradient through ``A @ x`` is ``A @ grad``, where torch's
     sparse CSR backward transposes A on every step (12x the forward's cost, measured on MovieLens)."""
     x = model.embedding.weight
-    out = x * model.alpha[0]
+    alpha = model.alpha
+    uniform = bool((alpha == alpha[0]).all())  # LightGCN's default 1/(layers+1): sum, then scale once
+    out = x if uniform else x * alpha[0]
     for layer in range(model.num_layers):
         x = _SymmetricSpmm.apply(adj, x)
-        out = out + x * model.alpha[layer + 1]
-    return out
+        out = out + (x if uniform else x * alpha[layer + 1])
+    return out * alpha[0] if uniform else out
 
 
 def _symmetric_spmm():

@@ -119,9 +119,9 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
         if name == "ease":
             raw = _ease_scores(comp.ease, items, weights, groups, coef, cols, n_stat)
         elif name == "lightgcn":
-            emb = comp.lightgcn.item_emb
-            folded = coef @ (by_group @ emb[items]) / np.maximum(coef @ abs(by_group).sum(1).A1, 1e-9)[:, None]
-            raw = folded.astype(np.float32) @ emb[cols].T
+            lg = comp.lightgcn
+            folded = coef @ (by_group @ lg.queries[items]) / np.maximum(coef @ abs(by_group).sum(1).A1, 1e-9)[:, None]
+            raw = folded.astype(np.float32) @ lg.targets[cols].T
         elif name == "kgattr":
             m = comp.kgattr.matrix
             taste = (by_group @ m[items]).T.tocsr()  # attributes x groups, sparse: a profile has few attributes

@@ -91,12 +91,12 @@ class LightGCNTerm(Term):
     name = "lightgcn"
 
     def score(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return self.model.item_emb @ self.model.fold_in(items, weights)
+        return self.model.targets @ self.model.fold_in(items, weights)
 
     def contributions(self, items: np.ndarray, weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        emb = self.model.item_emb
+        m = self.model
         # fold_in divides by the sum of |weights|: each item's share of the dot product with the target
-        return weights[:, None] * (emb[items] @ emb[targets].T) / max(float(np.abs(weights).sum()), 1e-9)
+        return weights[:, None] * (m.queries[items] @ m.targets[targets].T) / max(float(np.abs(weights).sum()), 1e-9)
 
     def save(self, directory: Path) -> None:
         from kgrec.ranking.modelstore import save_lightgcn

@@ -34,6 +34,8 @@ class Choices:
     kge_epochs: int
     #: epochs after which the tuning run's LightGCN halved its learning rate (no new best on validation)
     lightgcn_lr_drops: tuple[int, ...] = ()
+    #: LightGCN's scorer settings (fold-in degree power, target norm power) chosen on validation
+    lightgcn_fold: tuple[float, float] = (0.0, 0.0)
 
     def scaled(self, tuning_rows: int, all_rows: int,
                lightgcn_rows: tuple[int, int] | None = None) -> "Choices":
@@ -146,7 +148,9 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
     config, val, warm = ctx.config, ctx.val, ctx.warm
     lg_config, lg_init = config.lightgcn, None
     if ctx.choices is not None:
-        lg_config = replace(lg_config, epochs=ctx.choices.lightgcn_epochs, lr_drops=ctx.choices.lightgcn_lr_drops)
+        fold, norm = ctx.choices.lightgcn_fold
+        lg_config = replace(lg_config, epochs=ctx.choices.lightgcn_epochs, lr_drops=ctx.choices.lightgcn_lr_drops,
+                            fold_degree=fold, target_norm=norm)
     if warm is not None and warm.lightgcn.values.shape[1] == lg_config.dim:
         lg_config = replace(lg_config, epochs=max(1, round(lg_config.epochs * config.warm_epochs)))
         lg_init = (warm.lightgcn.values, warm.lightgcn.mask)
@@ -171,7 +175,8 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
                                attribute_links(ctx.data) if lg_config.attributes else None)
     ctx.info["lightgcn"] = model.history
     ctx.chosen.update(lightgcn_epochs=int(model.history["best_epoch"]),
-                      lightgcn_lr_drops=tuple(model.history["lr_drops"]))
+                      lightgcn_lr_drops=tuple(model.history["lr_drops"]),
+                      lightgcn_fold=(model.history["fold_degree"], model.history["target_norm"]))
     ctx.log(f"  LightGCN: {model.history}")
     return model
 

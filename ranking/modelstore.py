@@ -91,14 +91,18 @@ def load_components(directory: Path) -> Components:
     return Components.from_terms({name: term.load(directory) for name, term in TERMS.items()})
 
 
+_LIGHTGCN_OPTIONAL = ("base_emb", "query_scale", "target_scale")  # absent from older versions
+
+
 def save_lightgcn(directory: Path, model: LightGCNModel) -> None:
-    base = {} if model.base_emb is None else {"base_emb": model.base_emb}
-    np.savez(directory / "lightgcn.npz", item_emb=model.item_emb, user_emb=model.user_emb, **base)
+    extra = {name: getattr(model, name) for name in _LIGHTGCN_OPTIONAL if getattr(model, name) is not None}
+    np.savez(directory / "lightgcn.npz", item_emb=model.item_emb, user_emb=model.user_emb, **extra)
 
 
 def load_lightgcn(directory: Path) -> LightGCNModel:
     with np.load(directory / "lightgcn.npz") as z:
-        return LightGCNModel(z["item_emb"], z["user_emb"], z["base_emb"] if "base_emb" in z.files else None)
+        return LightGCNModel(z["item_emb"], z["user_emb"],
+                             **{name: z[name] for name in _LIGHTGCN_OPTIONAL if name in z.files})
 
 
 def write_manifest(directory: Path, version: str, params: BlendParams, positive_rating: float,
@@ -187,8 +191,8 @@ def _purge_components(source: Path, stage: Path, data: Any, row: int, mine: np.n
         base = lg.base_emb
         if base is not None and len(base) == n + len(data.item_ids):  # users first
             base = np.delete(base, row, axis=0)
-        save_lightgcn(stage, LightGCNModel(lg.item_emb, np.delete(lg.user_emb, row, axis=0)
-                                           if len(lg.user_emb) == n else lg.user_emb, base))
+        save_lightgcn(stage, replace(lg, user_emb=np.delete(lg.user_emb, row, axis=0)
+                                     if len(lg.user_emb) == n else lg.user_emb, base_emb=base))
     if (source / "kge.npz").exists():
         kge = KGEModel.load(source / "kge.npz")
         if kge.user_emb is not None and len(kge.user_emb) == len(data.user_ids):

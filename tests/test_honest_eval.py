@@ -3,6 +3,8 @@ the training period, components that must earn their place in the blend, LightGC
 the refit's epochs."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -142,6 +144,44 @@ def test_lightgcn_carries_taste_to_an_item_through_its_attribute_nodes() -> None
         assert scores[9 + 10 * group] > scores[19 - 10 * group]
     plain = train_lightgcn(train, config)
     assert not plain.item_emb[[9, 19]].any()  # no interaction, no attribute: no evidence, a zero row
+
+
+def test_lightgcn_scorer_settings_are_chosen_on_validation_and_kept_by_save_and_refit(tmp_path) -> None:
+    from kgrec.embeddings.lightgcn import LightGCNConfig, train_lightgcn
+    from kgrec.ranking.modelstore import load_lightgcn, save_lightgcn
+
+    rng = np.random.default_rng(4)
+    train = sp.csr_matrix((np.ones(400, dtype=np.float32), (rng.integers(0, 30, 400), rng.integers(0, 40, 400))),
+                          shape=(30, 40))
+    train.data[:] = 1
+    config = LightGCNConfig(dim=8, epochs=4, eval_every=2, batch_size=64, seed=1, attributes=False)
+    pairs = [(a, b) for a in config.fold_degree_grid for b in config.target_norm_grid]
+    calls: list = []
+
+    def validate(model) -> float:
+        calls.append(model)
+        # the two training checks score 0.5; the scorer grid's 5th pair beats the rest
+        return 0.5 if len(calls) <= 2 else (0.9 if len(calls) == 2 + 5 else 0.4)
+
+    model = train_lightgcn(train, config, validate=validate)
+    assert len(calls) == 2 + len(pairs)
+    a, b = pairs[4]
+    assert (model.history["fold_degree"], model.history["target_norm"]) == (a, b) and (a, b) != (0.0, 0.0)
+    degree = np.asarray(train.sum(0)).ravel()
+    norm = np.linalg.norm(model.item_emb, axis=1)
+    assert np.allclose(model.query_scale, np.maximum(degree, 1) ** -a, rtol=1e-5)
+    assert np.allclose(model.target_scale, np.where(norm > 0, norm, 1) ** -b, rtol=1e-5)
+    # a fold-in weighs each profile item by 1/deg^a and scores the items' vectors scaled by 1/|e|^b
+    x = train[:3].toarray()
+    users = (x * model.query_scale) @ model.item_emb / x.sum(1, keepdims=True)
+    assert np.allclose(model.score(train[:3]), users @ (model.item_emb * model.target_scale[:, None]).T, atol=1e-5)
+    save_lightgcn(tmp_path, model)
+    loaded = load_lightgcn(tmp_path)
+    assert np.array_equal(loaded.score(train), model.score(train))
+    # without validation (the refit) the configured pair is used
+    refit = train_lightgcn(train, replace(config, fold_degree=a, target_norm=b))
+    assert (refit.history["fold_degree"], refit.history["target_norm"]) == (a, b)
+    assert np.allclose(refit.query_scale, model.query_scale)
 
 
 def test_the_refit_keeps_the_tuning_runs_optimiser_steps() -> None:
