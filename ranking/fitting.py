@@ -160,6 +160,8 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
 
         def validate(model: Any) -> float:
             score = ndcg_at_k(model.score(val.history[val.users]), val)
+            if model.query_scale is not None:  # the scorer grid after training: in the history, not the log
+                return score
             checks[0] += 1
             if checks[0] % 5 == 0:  # every 5th check: the curve in the log without a line per check
                 ctx.log(f"    LightGCN check {checks[0]} (~epoch {checks[0] * lg_config.eval_every}): val ndcg@10 {score:.4f}")
