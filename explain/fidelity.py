@@ -178,7 +178,7 @@ def _ease_positions(e: Any, positions: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def prepare(model: Any) -> None:
     """At model load, what the exact credit reads on every request: each term's statistics-sample columns
-    (below)."""
+    (below) and LightGCN's scaled item rows."""
     sample = sample_of(len(model.item_ids))
     comp = model.components
     e = comp.ease
@@ -189,6 +189,8 @@ def prepare(model: Any) -> None:
         _attr_sample(comp.kgattr, sample)
     if comp.kge is not None:
         _kge_sample(comp.kge, sample)
+    if getattr(comp, "lightgcn", None) is not None:  # its scaled item rows (cached properties), built once here
+        _ = comp.lightgcn.queries, comp.lightgcn.targets
 
 
 def _ease_sample(e: Any, columns: np.ndarray) -> np.ndarray:
