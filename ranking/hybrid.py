@@ -122,15 +122,15 @@ def tune_weights(parts: dict[str, np.ndarray], objective: Callable[[np.ndarray],
     (validation NDCG@10 of the blend); ``fixed`` weights (the anchor, ablated terms) never move. The blend
     without the moving term is summed once per coordinate, so each grid value costs one multiply-add."""
     weights = {n: fixed.get(n, (start or {}).get(n, 0.0)) for n in parts}
-    best = objective(blend(parts, weights))
-    trial = None
+    total = blend(parts, weights)
+    best = objective(total)
+    trial = np.empty_like(total)  # one buffer for every trial blend
     for _ in range(rounds):
         improved = False
         for name in parts:
             if name in fixed:
                 continue
             rest = blend(parts, {**weights, name: 0.0})
-            trial = np.empty_like(rest) if trial is None or trial.shape != rest.shape else trial
             for value in grid:
                 if value == weights[name]:
                     continue

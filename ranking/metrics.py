@@ -142,7 +142,7 @@ def ndcg_at_k(scores: np.ndarray, evalset: EvalSet, k: int = 10, chunk: int = 25
         np.greater_equal(s, work[:, n_items - top_k][:, None], out=above)
         above[seen] = False
         # the few set cells, found through the nonzero 8-byte words (np.nonzero on the bools is 8x slower)
-        words = np.flatnonzero(flags[:len(flags) - len(flags) % 8].view(np.uint64))
+        words = np.flatnonzero(flags.view(np.uint64))
         where = (words[:, None] * 8 + np.arange(8)).ravel()
         where = where[flags[where] & (where < cells)]
         rows, cols = np.divmod(where, n_items)
