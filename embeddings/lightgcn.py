@@ -7,10 +7,12 @@ Attribute nodes carry taste between items that share them, which is what an item
 recent) interactions has; a share of the item-attribute links are BPR positives too (a KG link loss,
 as CKE/KGAT add one), so the attribute nodes learn where they sit. Nodes are numbered users, items,
 attributes. Serving folds a user in from their profile (the mean of the profile items' final
-embeddings), so only item embeddings are kept. Two scorer settings are chosen on validation after training:
-each profile item's fold-in weight 1/deg^a (a=0.5 is the weight LightGCN's normalisation gives a new user
-node's neighbours) and each scored item's 1/|e|^b (b > 0 damps the items whose long vectors rank them high
-for everyone).
+embeddings), so only item embeddings are kept. Three scorer settings are chosen on validation after
+training: each profile item's fold-in weight 1/deg^a (a=0.5 is the weight LightGCN's normalisation gives a
+new user node's neighbours), each scored item's 1/|e|^b (b > 0 damps the items whose long vectors rank them
+high for everyone) and the fold-in weight d of a profile item the user did not like (d=0: a user is what they
+liked; a 2-star rating is an interaction the graph learns from, not a taste to match). In the blend a
+profile's weights are the blend's (ranking/hybrid.py profile_weights); d is LightGCN's when it is scored alone.
 """
 from __future__ import annotations
 
@@ -59,8 +61,10 @@ class LightGCNConfig:
     #: validation, the best pair of the grids; without (a refit), these values
     fold_degree: float = 0.0
     target_norm: float = 0.0
+    disliked_weight: float = 1.0
     fold_degree_grid: tuple[float, ...] = (0.0, 0.25, 0.5)
     target_norm_grid: tuple[float, ...] = (0.0, 0.25, 0.5)
+    disliked_weight_grid: tuple[float, ...] = (1.0, 0.25, 0.0)
 
 
 def normalized_adjacency(train: sp.csr_matrix, attributes: sp.csr_matrix | None = None) -> torch.Tensor:
@@ -100,6 +104,9 @@ class LightGCNModel:
     #: chosen on validation; None (older versions): ones
     query_scale: np.ndarray | None = None
     target_scale: np.ndarray | None = None
+    #: scored alone (:meth:`score` with the liked rows), the fold-in weight of a profile item not liked;
+    #: None (older versions): 1, every profile item alike
+    disliked_weight: float | None = None
 
     @cached_property
     def queries(self) -> np.ndarray:
@@ -111,13 +118,16 @@ class LightGCNModel:
         """The item rows a folded-in user is scored against."""
         return self.item_emb if self.target_scale is None else self.item_emb * self.target_scale[:, None]
 
-    def scaled(self, degree: np.ndarray, fold_degree: float, target_norm: float) -> "LightGCNModel":
-        """This model with the scorer settings ``fold_degree`` (a) and ``target_norm`` (b) over the items'
-        graph degrees ``degree``; an item without degree or vector keeps a scale of 1."""
+    def scaled(self, degree: np.ndarray, fold_degree: float, target_norm: float,
+               disliked_weight: float = 1.0) -> "LightGCNModel":
+        """This model with the scorer settings ``fold_degree`` (a), ``target_norm`` (b) over the items'
+        graph degrees ``degree`` and ``disliked_weight`` (d); an item without degree or vector keeps a scale
+        of 1."""
         norm = np.linalg.norm(self.item_emb, axis=1)
         query = np.maximum(degree, 1).astype(np.float64) ** -fold_degree
         target = np.where(norm > 0, np.maximum(norm, 1e-12).astype(np.float64) ** -target_norm, 1.0)
-        return replace(self, query_scale=query.astype(np.float32), target_scale=target.astype(np.float32))
+        return replace(self, query_scale=query.astype(np.float32), target_scale=target.astype(np.float32),
+                       disliked_weight=float(disliked_weight))
 
     def fold_in(self, profile_items: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """A user vector from the items they rated: the (weighted) mean of those items' embeddings; a
@@ -129,10 +139,17 @@ class LightGCNModel:
             return rows.mean(0).astype(np.float32)
         return (weights @ rows / max(float(np.abs(weights).sum()), 1e-9)).astype(np.float32)
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        """Scores for each history row (fold-in of the row's items)."""
+    def score(self, history: sp.csr_matrix, liked: sp.csr_matrix | None = None) -> np.ndarray:
+        """Scores for each history row: the mean of the row's items, those not in ``liked`` (the row's
+        positives, when known) weighted ``disliked_weight``; a row with no weight left folds in all its items."""
         x = (history > 0).astype(np.float32)
-        counts = np.maximum(np.asarray(x.sum(1)).ravel(), 1)
+        d = 1.0 if self.disliked_weight is None else self.disliked_weight
+        if liked is not None and d != 1.0:
+            like = x.multiply(liked > 0).astype(np.float32)
+            weighted = (d * x + (1.0 - d) * like).tocsr()
+            empty = np.asarray(weighted.sum(1)).ravel() <= 0
+            x = (sp.diags(empty.astype(np.float32)) @ x + weighted).tocsr() if empty.any() else weighted
+        counts = np.maximum(np.asarray(x.sum(1)).ravel(), 1e-9)
         users = np.asarray(sp.diags(1.0 / counts) @ x @ self.queries)
         return users @ self.targets.T
 
@@ -248,17 +265,21 @@ def train_lightgcn(train: sp.csr_matrix, config: LightGCNConfig,
 
 def _scorer(model: LightGCNModel, degree: np.ndarray, config: LightGCNConfig,
             validate: Callable[[LightGCNModel], float] | None) -> tuple[LightGCNModel, dict]:
-    """The trained model with its scorer settings: the grid pair best on validation (ties: the plainer,
-    listed first), or the configured pair without validation."""
-    pairs = [(a, b) for a in config.fold_degree_grid for b in config.target_norm_grid]
-    if validate is None or len(pairs) < 2:
-        return model.scaled(degree, config.fold_degree, config.target_norm), \
-            {"fold_degree": config.fold_degree, "target_norm": config.target_norm}
-    scores = {pair: validate(model.scaled(degree, *pair)) for pair in pairs}
-    a, b = max(pairs, key=lambda pair: scores[pair])
-    return model.scaled(degree, a, b), {"fold_degree": a, "target_norm": b,
-                                        "scorer_val_ndcg@10": {f"{x:g},{y:g}": round(v, 5)
-                                                               for (x, y), v in scores.items()}}
+    """The trained model with its scorer settings: the grid's (a, b, d) best on validation (ties: the
+    plainer, listed first), or the configured ones without validation."""
+    grid = [(a, b, d) for a in config.fold_degree_grid for b in config.target_norm_grid
+            for d in config.disliked_weight_grid]
+    if validate is None or len(grid) < 2:
+        chosen = (config.fold_degree, config.target_norm, config.disliked_weight)
+        return model.scaled(degree, *chosen), dict(zip(SCORER_SETTINGS, chosen))
+    scores = {setting: validate(model.scaled(degree, *setting)) for setting in grid}
+    best = max(grid, key=lambda setting: scores[setting])
+    return model.scaled(degree, *best), {**dict(zip(SCORER_SETTINGS, best)), "scorer_val_ndcg@10": {
+        ",".join(f"{x:g}" for x in setting): round(v, 5) for setting, v in scores.items()}}
+
+
+#: the scorer settings, in LightGCNModel.scaled's order (a, b, d), as the training history names them
+SCORER_SETTINGS = ("fold_degree", "target_norm", "disliked_weight")
 
 
 def propagate(model, adj: torch.Tensor) -> torch.Tensor:

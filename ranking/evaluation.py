@@ -70,8 +70,8 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
 
     train_m = split.matrix(data, TRAIN)
     # the same sample train() evaluated its components on: dense users x items score matrices must fit
-    val = sample_users(EvalSet.build(train_m, split.targets(data, VAL)), data.n_items, config.eval_max_cells,
-                       config.split.seed)
+    val = sample_users(EvalSet.build(train_m, split.targets(data, VAL), split.matrix(data, TRAIN, values="liked")),
+                       data.n_items, config.eval_max_cells, config.split.seed)
     hist_r, hist_t = _histories(data, split, TRAIN)
     objective = lambda s: ndcg_at_k(s, val)  # noqa: E731
     network = network_likes(data, split, TRAIN)
@@ -98,25 +98,31 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
         ablations[name] = weights
         validation[name] = round(s, 5)
         log(f"  {name}: val ndcg@10 {s:.4f} {_fmt(weights)}")
-    for name, s in (("ease", parts["ease"]), ("lightgcn", comp.lightgcn.score(val.history[val.users])),
-                    ("pykeen", comp.kge.score(val.history[val.users])), ("popularity", parts["popularity"])):
+    # each single model scored as its test column is (evaluate_directory): its own scorer, not the blend's weighting
+    history = val.history[val.users]
+    for name, s in (("ease", comp.ease.score(history)),
+                    ("lightgcn", comp.lightgcn.score(history, val.liked_of(val.users))),
+                    ("pykeen", comp.kge.score(history)), ("popularity", parts["popularity"])):
         validation[name] = round(objective(s), 5)
     log("  item-kNN:")
     knn, knn_params, knn_val = tune_itemknn(train_m, val, log)
     log("  implicit ALS:")
     als, als_params, als_val = tune_als(train_m, val, config.split.seed, config.threads, log)
     validation.update(itemknn=round(knn_val, 5), mf=round(als_val, 5))
-    params, excluded = _earned_places(params, parts, objective, validation, ablation_sets, log)
+    params, excluded = _earned_places(params, parts, objective, validation, ablation_sets, log,
+                                      lightgcn_disliked=comp.lightgcn.disliked_weight)
     return Tuned(params, ablations, validation, {"itemknn": knn_params, "mf": als_params},
                  fitted={"itemknn": knn, "mf": als}, excluded=excluded)
 
 
 def _earned_places(params: BlendParams, parts: dict[str, np.ndarray], objective: Callable[[np.ndarray], float],
                    validation: dict[str, float], ablation_sets: dict[str, tuple[str, ...]],
-                   log: Log) -> tuple[BlendParams, dict[str, Any]]:
+                   log: Log, lightgcn_disliked: float | None = None) -> tuple[BlendParams, dict[str, Any]]:
     """The published blend: every component whose single ablation is not worse on validation is left out
     (the rest re-tuned without it), and a blend below the best single model on validation is replaced by
-    that model alone when it is a component (EASE, LightGCN, PyKEEN, popularity)."""
+    that model alone when it is a component (EASE, LightGCN, PyKEEN, popularity), with the profile weighting
+    it was validated with: no recency, every profile item alike, but LightGCN's own weight ``lightgcn_disliked``
+    for the items not liked."""
     excluded: dict[str, Any] = {}
     for name, dropped in ablation_sets.items():
         if len(dropped) == 1 and name in validation and validation[name] >= validation["hybrid"]:
@@ -136,7 +142,10 @@ def _earned_places(params: BlendParams, parts: dict[str, np.ndarray], objective:
             f"publishing {best} alone")
         excluded["blend"] = {"reason": f"below {best} alone on validation", "val_blend": validation["hybrid"],
                              "val_single": validation[best]}
-        params = replace(params, weights={n: (1.0 if n == singles[best] else 0.0) for n in params.weights})
+        # served with the profile weighting it was validated with: its own scorer's, not the blend's
+        disliked = lightgcn_disliked if best == "lightgcn" and lightgcn_disliked is not None else 1.0
+        params = replace(params, weights={n: (1.0 if n == singles[best] else 0.0) for n in params.weights},
+                         half_life=0.0, disliked_weight=disliked)
         validation["hybrid"] = validation[best]
     elif validation[best] > validation["hybrid"]:
         excluded["warning"] = f"{best} (not a blend component) is above the blend on validation"
@@ -179,8 +188,9 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     positive = float(manifest["positive_rating"])
     train_m = split.matrix(data, TRAIN)
     history = split.matrix(data, TRAIN, VAL)
-    test = sample_users(EvalSet.build(history, split.targets(data, TEST)), data.n_items, settings.eval_max_cells,
-                        split.config.seed)
+    liked = split.matrix(data, TRAIN, VAL, values="liked")
+    test = sample_users(EvalSet.build(history, split.targets(data, TEST), liked), data.n_items,
+                        settings.eval_max_cells, split.config.seed)
     hist_r, hist_t = _histories(data, split, TRAIN, VAL)
 
     if tuned is not None:
@@ -200,7 +210,7 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     scorers: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "hybrid": pick(blend(parts, params.weights)),
         **{name: pick(blend(parts, w)) for name, w in manifest["ablations"].items()},
-        "lightgcn": lambda rows: comp.lightgcn.score(history[rows]),
+        "lightgcn": lambda rows: comp.lightgcn.score(history[rows], test.liked_of(rows)),
         "pykeen": lambda rows: comp.kge.score(history[rows]),
         "ease": lambda rows: comp.ease.score(history[rows]),
         "popularity": lambda rows: Popularity(comp.popularity).score(history[rows]),

@@ -34,8 +34,9 @@ class Choices:
     kge_epochs: int
     #: epochs after which the tuning run's LightGCN halved its learning rate (no new best on validation)
     lightgcn_lr_drops: tuple[int, ...] = ()
-    #: LightGCN's scorer settings (fold-in degree power, target norm power) chosen on validation
-    lightgcn_fold: tuple[float, float] = (0.0, 0.0)
+    #: LightGCN's scorer settings (fold-in degree power, target norm power, disliked items' fold-in weight)
+    #: chosen on validation
+    lightgcn_fold: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
     def scaled(self, tuning_rows: int, all_rows: int,
                lightgcn_rows: tuple[int, int] | None = None) -> "Choices":
@@ -142,15 +143,14 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
     """LightGCN, early-stopped on validation, or for the tuning run's (scaled) epochs and rate schedule.
     It is bounded by its own time budget (LightGCNConfig.time_budget_s), not by rows seen: a cap of
     train_budget rows would stop it at ~140 epochs on MovieLens, far from converged."""
-    from kgrec.embeddings.lightgcn import train_lightgcn
+    from kgrec.embeddings.lightgcn import SCORER_SETTINGS, train_lightgcn
     from kgrec.ranking.metrics import ndcg_at_k
 
     config, val, warm = ctx.config, ctx.val, ctx.warm
     lg_config, lg_init = config.lightgcn, None
     if ctx.choices is not None:
-        fold, norm = ctx.choices.lightgcn_fold
         lg_config = replace(lg_config, epochs=ctx.choices.lightgcn_epochs, lr_drops=ctx.choices.lightgcn_lr_drops,
-                            fold_degree=fold, target_norm=norm)
+                            **dict(zip(SCORER_SETTINGS, ctx.choices.lightgcn_fold)))
     if warm is not None and warm.lightgcn.values.shape[1] == lg_config.dim:
         lg_config = replace(lg_config, epochs=max(1, round(lg_config.epochs * config.warm_epochs)))
         lg_init = (warm.lightgcn.values, warm.lightgcn.mask)
@@ -159,7 +159,7 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
         checks = [0]
 
         def validate(model: Any) -> float:
-            score = ndcg_at_k(model.score(val.history[val.users]), val)
+            score = ndcg_at_k(model.score(val.history[val.users], val.liked_of(val.users)), val)
             if model.query_scale is not None:  # the scorer grid after training: in the history, not the log
                 return score
             checks[0] += 1
@@ -178,7 +178,7 @@ def _fit_lightgcn(ctx: FitContext) -> Any:
     ctx.info["lightgcn"] = model.history
     ctx.chosen.update(lightgcn_epochs=int(model.history["best_epoch"]),
                       lightgcn_lr_drops=tuple(model.history["lr_drops"]),
-                      lightgcn_fold=(model.history["fold_degree"], model.history["target_norm"]))
+                      lightgcn_fold=tuple(model.history[name] for name in SCORER_SETTINGS))
     ctx.log(f"  LightGCN: {model.history}")
     return model
 

@@ -19,13 +19,21 @@ class EvalSet:
     users: np.ndarray        # user indexes with at least one target
     history: sp.csr_matrix   # all users x items; nonzero = rated before the evaluated period
     targets: sp.csr_matrix   # all users x items; 1 = positive in the evaluated period
+    #: all users x items; 1 = liked (a positive) before the evaluated period, for a scorer that folds a user
+    #: in from what they liked; None: not known
+    liked: sp.csr_matrix | None = None
 
     @classmethod
-    def build(cls, history: sp.csr_matrix, targets: sp.csr_matrix) -> "EvalSet":
+    def build(cls, history: sp.csr_matrix, targets: sp.csr_matrix,
+              liked: sp.csr_matrix | None = None) -> "EvalSet":
         targets = targets - targets.multiply(history != 0)  # a re-rated item is not a discovery
         targets.eliminate_zeros()
         users = np.flatnonzero(np.diff(targets.indptr) > 0).astype(np.int32)
-        return cls(users, history.tocsr(), targets.tocsr())
+        return cls(users, history.tocsr(), targets.tocsr(), None if liked is None else liked.tocsr())
+
+    def liked_of(self, rows: np.ndarray) -> sp.csr_matrix | None:
+        """The liked rows of these users, or None when the set does not know them."""
+        return None if self.liked is None else self.liked[rows]
 
 
 @dataclass

@@ -96,12 +96,15 @@ _LIGHTGCN_OPTIONAL = ("base_emb", "query_scale", "target_scale")  # absent from 
 
 def save_lightgcn(directory: Path, model: LightGCNModel) -> None:
     extra = {name: getattr(model, name) for name in _LIGHTGCN_OPTIONAL if getattr(model, name) is not None}
+    if model.disliked_weight is not None:
+        extra["disliked_weight"] = np.float64(model.disliked_weight)
     np.savez(directory / "lightgcn.npz", item_emb=model.item_emb, user_emb=model.user_emb, **extra)
 
 
 def load_lightgcn(directory: Path) -> LightGCNModel:
     with np.load(directory / "lightgcn.npz") as z:
-        return LightGCNModel(z["item_emb"], z["user_emb"],
+        disliked = float(z["disliked_weight"]) if "disliked_weight" in z.files else None
+        return LightGCNModel(z["item_emb"], z["user_emb"], disliked_weight=disliked,
                              **{name: z[name] for name in _LIGHTGCN_OPTIONAL if name in z.files})
 
 

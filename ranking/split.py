@@ -97,14 +97,17 @@ class Split:
         return np.isin(self.part, parts)
 
     def matrix(self, data: Dataset, *parts: int, values: str = "ones") -> sp.csr_matrix:
-        """users x items matrix of the interactions in ``parts``; values 'ones', 'ratings' or 'ts'.
+        """users x items matrix of the interactions in ``parts``; values 'ones', 'ratings', 'ts' or 'liked'.
         'ones' (what models train on) leaves negative signals out: a skip or a return is no evidence that
-        the user wanted the item; 'ratings' keeps them, so a profile folds them in with negative weight."""
+        the user wanted the item; 'ratings' keeps them, so a profile folds them in with negative weight;
+        'liked': ones for the positives only (>= positive_rating)."""
         m = self.mask(*parts)
         if values == "ones":
             m = m & (data.ratings >= 0)
-        vals = {"ones": np.ones(m.sum(), dtype=np.float32), "ratings": data.ratings[m],
-                "ts": data.ts[m].astype(np.float64)}[values]
+        elif values == "liked":
+            m = m & (data.ratings >= self.config.positive_rating)
+        vals = {"ones": np.ones(m.sum(), dtype=np.float32), "liked": np.ones(m.sum(), dtype=np.float32),
+                "ratings": data.ratings[m], "ts": data.ts[m].astype(np.float64)}[values]
         mat = sp.csr_matrix((vals, (data.users[m], data.items[m])), shape=(data.n_users, data.n_items))
         mat.sum_duplicates()
         return mat

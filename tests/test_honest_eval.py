@@ -147,7 +147,7 @@ def test_lightgcn_carries_taste_to_an_item_through_its_attribute_nodes() -> None
 
 
 def test_lightgcn_scorer_settings_are_chosen_on_validation_and_kept_by_save_and_refit(tmp_path) -> None:
-    from kgrec.embeddings.lightgcn import LightGCNConfig, train_lightgcn
+    from kgrec.embeddings.lightgcn import SCORER_SETTINGS, LightGCNConfig, train_lightgcn
     from kgrec.ranking.modelstore import load_lightgcn, save_lightgcn
 
     rng = np.random.default_rng(4)
@@ -155,18 +155,20 @@ def test_lightgcn_scorer_settings_are_chosen_on_validation_and_kept_by_save_and_
                           shape=(30, 40))
     train.data[:] = 1
     config = LightGCNConfig(dim=8, epochs=4, eval_every=2, batch_size=64, seed=1, attributes=False)
-    pairs = [(a, b) for a in config.fold_degree_grid for b in config.target_norm_grid]
+    grid = [(a, b, d) for a in config.fold_degree_grid for b in config.target_norm_grid
+            for d in config.disliked_weight_grid]
+    pick = 16  # a = 0.25, b = 0.5, d = 0.25: no setting at its plain value
     calls: list = []
 
     def validate(model) -> float:
         calls.append(model)
-        # the two training checks score 0.5; the scorer grid's 5th pair beats the rest
-        return 0.5 if len(calls) <= 2 else (0.9 if len(calls) == 2 + 5 else 0.4)
+        # the two training checks score 0.5; the scorer grid's chosen setting beats the rest
+        return 0.5 if len(calls) <= 2 else (0.9 if len(calls) == 3 + pick else 0.4)
 
     model = train_lightgcn(train, config, validate=validate)
-    assert len(calls) == 2 + len(pairs)
-    a, b = pairs[4]
-    assert (model.history["fold_degree"], model.history["target_norm"]) == (a, b) and (a, b) != (0.0, 0.0)
+    assert len(calls) == 2 + len(grid)
+    a, b, d = grid[pick]
+    assert tuple(model.history[name] for name in SCORER_SETTINGS) == (a, b, d) and 0 < a and 0 < b and d < 1
     degree = np.asarray(train.sum(0)).ravel()
     norm = np.linalg.norm(model.item_emb, axis=1)
     assert np.allclose(model.query_scale, np.maximum(degree, 1) ** -a, rtol=1e-5)
@@ -174,13 +176,23 @@ def test_lightgcn_scorer_settings_are_chosen_on_validation_and_kept_by_save_and_
     # a fold-in weighs each profile item by 1/deg^a and scores the items' vectors scaled by 1/|e|^b
     x = train[:3].toarray()
     users = (x * model.query_scale) @ model.item_emb / x.sum(1, keepdims=True)
-    assert np.allclose(model.score(train[:3]), users @ (model.item_emb * model.target_scale[:, None]).T, atol=1e-5)
+    targets = (model.item_emb * model.target_scale[:, None]).T
+    assert np.allclose(model.score(train[:3]), users @ targets, atol=1e-5)
+    # with the liked rows known, an item not liked folds in with weight d; a row with nothing liked, all alike
+    liked_rows = x * (rng.random(x.shape) < 0.5)
+    liked_rows[2] = 0
+    liked = sp.csr_matrix(liked_rows)
+    w = np.where(liked.toarray() > 0, 1.0, d) * x
+    w[2] = x[2]
+    users = (w * model.query_scale) @ model.item_emb / w.sum(1, keepdims=True)
+    assert np.allclose(model.score(train[:3], liked), users @ targets, atol=1e-5)
+    assert not np.allclose(model.score(train[:2], liked[:2]), model.score(train[:2]), atol=1e-5)
     save_lightgcn(tmp_path, model)
     loaded = load_lightgcn(tmp_path)
-    assert np.array_equal(loaded.score(train), model.score(train))
-    # without validation (the refit) the configured pair is used
-    refit = train_lightgcn(train, replace(config, fold_degree=a, target_norm=b))
-    assert (refit.history["fold_degree"], refit.history["target_norm"]) == (a, b)
+    assert np.array_equal(loaded.score(train, train), model.score(train, train)) and loaded.disliked_weight == d
+    # without validation (the refit) the configured settings are used
+    refit = train_lightgcn(train, replace(config, fold_degree=a, target_norm=b, disliked_weight=d))
+    assert tuple(refit.history[name] for name in SCORER_SETTINGS) == (a, b, d) and refit.disliked_weight == d
     assert np.allclose(refit.query_scale, model.query_scale)
 
 
