@@ -67,6 +67,10 @@ class LightGCNConfig:
     disliked_weight_grid: tuple[float, ...] = (1.0, 0.25, 0.0)
 
 
+#: the scorer settings, in LightGCNModel.scaled's order (a, b, d), as the training history names them
+SCORER_SETTINGS = ("fold_degree", "target_norm", "disliked_weight")
+
+
 def normalized_adjacency(train: sp.csr_matrix, attributes: sp.csr_matrix | None = None) -> torch.Tensor:
     """The symmetric-normalised square adjacency of users + items (+ attributes: items x attributes) as a
     torch sparse CSR tensor."""
@@ -276,10 +280,6 @@ def _scorer(model: LightGCNModel, degree: np.ndarray, config: LightGCNConfig,
     best = max(grid, key=lambda setting: scores[setting])
     return model.scaled(degree, *best), {**dict(zip(SCORER_SETTINGS, best)), "scorer_val_ndcg@10": {
         ",".join(f"{x:g}" for x in setting): round(v, 5) for setting, v in scores.items()}}
-
-
-#: the scorer settings, in LightGCNModel.scaled's order (a, b, d), as the training history names them
-SCORER_SETTINGS = ("fold_degree", "target_norm", "disliked_weight")
 
 
 def propagate(model, adj: torch.Tensor) -> torch.Tensor:

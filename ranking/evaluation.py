@@ -59,6 +59,16 @@ def network_likes(data: Dataset, split: Split, *parts: int) -> sp.csr_matrix | N
     return (data.social_matrix() @ liked).tocsr()
 
 
+def held_out(data: Dataset, split: Split, part: int, max_cells: int) -> EvalSet:
+    """The evaluation set of ``part`` (VAL or TEST): each user's history is the parts before it (and which of
+    those items they liked), the targets its positives; users sampled (seeded) so the dense users x items
+    score matrices stay under ``max_cells``."""
+    before = (TRAIN,) if part == VAL else (TRAIN, VAL)
+    evalset = EvalSet.build(split.matrix(data, *before), split.targets(data, part),
+                            split.matrix(data, *before, values="liked"))
+    return sample_users(evalset, data.n_items, max_cells, split.config.seed)
+
+
 def _histories(data: Dataset, split: Split, *parts: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     return split.matrix(data, *parts, values="ratings"), split.matrix(data, *parts, values="ts")
 
@@ -70,8 +80,7 @@ def tune_all(data: Dataset, split: Split, comp: Components, config: Any, log: Lo
 
     train_m = split.matrix(data, TRAIN)
     # the same sample train() evaluated its components on: dense users x items score matrices must fit
-    val = sample_users(EvalSet.build(train_m, split.targets(data, VAL), split.matrix(data, TRAIN, values="liked")),
-                       data.n_items, config.eval_max_cells, config.split.seed)
+    val = held_out(data, split, VAL, config.eval_max_cells)
     hist_r, hist_t = _histories(data, split, TRAIN)
     objective = lambda s: ndcg_at_k(s, val)  # noqa: E731
     network = network_likes(data, split, TRAIN)
@@ -187,10 +196,8 @@ def evaluate_directory(directory: Path, graph: Graph | None, settings: Settings,
     params = BlendParams(**manifest["blend"])
     positive = float(manifest["positive_rating"])
     train_m = split.matrix(data, TRAIN)
-    history = split.matrix(data, TRAIN, VAL)
-    liked = split.matrix(data, TRAIN, VAL, values="liked")
-    test = sample_users(EvalSet.build(history, split.targets(data, TEST), liked), data.n_items,
-                        settings.eval_max_cells, split.config.seed)
+    test = held_out(data, split, TEST, settings.eval_max_cells)
+    history = test.history
     hist_r, hist_t = _histories(data, split, TRAIN, VAL)
 
     if tuned is not None:

@@ -115,10 +115,8 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     from kgrec.ranking.fitting import fit_components, lightgcn_rows
     from kgrec.ranking.graphdata import load_dataset, load_tag_sources
     from kgrec.ranking.leakage import training_facts, with_facts
-    from kgrec.ranking.metrics import EvalSet
     from kgrec.ranking.modelstore import (TUNING_DIR, TUNING_FACTS, new_version_id, save_components, version_dir,
                                           write_manifest)
-    from kgrec.ranking.scale import sample_users
     from kgrec.ranking.sparse_items import kind as item_model_kind
     from kgrec.ranking.split import RANDOM_SHARES, TEST, TRAIN, VAL, Split
 
@@ -140,8 +138,7 @@ def train(graph: Graph, settings: Settings, config: TrainConfig | None = None, l
     log(f"  {data.n_users} users, {data.n_items} items, {len(data.users)} interactions, {len(data.fact_items)} facts "
         f"({data.n_attrs} attributes); split {json.dumps({k: v for k, v in split.sizes(data).items() if k.endswith('interactions')})}")
     train_m = split.matrix(data, TRAIN)
-    val = sample_users(EvalSet.build(train_m, split.targets(data, VAL), split.matrix(data, TRAIN, values="liked")),
-                       data.n_items, config.eval_max_cells, config.split.seed)
+    val = evaluation.held_out(data, split, VAL, config.eval_max_cells)
     if len(val.users) == 0:
         raise ValueError("no validation positives: too few ratings (or none >= "
                          f"{config.split.positive_rating}) to tune anything")
