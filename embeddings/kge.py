@@ -127,7 +127,9 @@ class KGEModel:
         t, w = self.item_emb[profile_items[keep]], weights[keep].astype(np.float64)
         total = w.sum()
         sums = (w @ t) - w[:, None] * t
-        queries = self.interaction.query(sums / np.maximum(total - w, 1e-9)[:, None], self.relation_emb[LIKES])
+        # summed in float64, scored in the embeddings' own precision (a long profile scores as many queries)
+        queries = self.interaction.query((sums / np.maximum(total - w, 1e-9)[:, None]).astype(t.dtype),
+                                         self.relation_emb[LIKES])
         base = self.score_query(self.query(profile_items, weights), targets)
         out[keep] = base[None, :] - self.interaction.scores(self, queries, targets)
         out[:, ~self.item_known[targets]] = 0.0  # a target the model never trained on gets no credit
@@ -183,23 +185,27 @@ class _Interaction:
 class _TransE(_Interaction):
     def scores(self, model: KGEModel, queries: np.ndarray, items: np.ndarray | None) -> np.ndarray:
         emb = model.item_emb if items is None else model.item_emb[items]
-        # along the shorter side (the (queries, items, dim) broadcast would cost more than the loop): a few
-        # targets for many queries (leave-one-out shares), a few queries over the catalogue (serving)
+        # a loop along the shorter side (the (queries, items, dim) broadcast costs more): a few queries over
+        # the catalogue (serving), or a few targets for many queries (leave-one-out shares); the longer side
+        # laid out as dimensions x points, so each L1 distance adds up contiguous rows in place (half the
+        # time of summing 64-wide rows point by point)
         if len(emb) < len(queries):
-            return np.stack([-np.abs(queries - row).sum(1) for row in emb], axis=1)
-        # over the catalogue: dimensions x items, so each query's L1 distance adds up contiguous rows in place
-        # (half the time of summing 64-wide rows item by item)
-        columns = model._transposed() if items is None else np.ascontiguousarray(emb.T)
-        out = np.empty((len(queries), columns.shape[1]), dtype=np.result_type(columns, queries))
-        buf = np.empty(columns.shape, dtype=out.dtype)
-        for n, q in enumerate(queries):
-            np.subtract(columns, q[:, None], out=buf)
-            np.abs(buf, out=buf)
-            np.sum(buf, axis=0, out=out[n])
-        return -out
+            return -_l1(np.ascontiguousarray(queries.T), emb).T
+        return -_l1(model._transposed() if items is None else np.ascontiguousarray(emb.T), queries)
 
     def head_from_tail(self, tail: np.ndarray, relation: np.ndarray) -> np.ndarray:
         return tail - relation
+
+
+def _l1(columns: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(points, columns) L1 distances of each point to each column of ``columns`` (dimensions x n)."""
+    out = np.empty((len(points), columns.shape[1]), dtype=np.result_type(columns, points))
+    buf = np.empty(columns.shape, dtype=out.dtype)
+    for n, p in enumerate(points):
+        np.subtract(columns, p[:, None], out=buf)
+        np.abs(buf, out=buf)
+        np.sum(buf, axis=0, out=out[n])
+    return out
 
 
 class _ComplEx(_Interaction):

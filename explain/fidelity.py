@@ -61,7 +61,7 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
 
 def credited(model: Any, profile: Profile, contributions: Mapping[int, Mapping[int, float]],
              candidates: Mapping[int, Sequence[Any]],
-             drops: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, dict[int, float]]:
+             drops: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, Mapping[int, float]]:
     """``contributions`` (additive, per item and profile item) with each liked item a candidate cites
     replaced by its exact leave-one-out score drop (``leave_one_out``), so the share an explanation reports
     has the counterfactual's sign; items without contributions (unknown to the model) stay without.
@@ -76,7 +76,8 @@ def credited(model: Any, profile: Profile, contributions: Mapping[int, Mapping[i
     if cited:
         for item, values in leave_one_out(model, profile, list(contributions), cited).items():
             drops.setdefault(item, {}).update(values)
-    return {item: {**dict(values), **drops.get(item, {})} for item, values in contributions.items()}
+    return {item: values.with_exact(drops.get(item, {})) if hasattr(values, "with_exact")
+            else {**dict(values), **drops.get(item, {})} for item, values in contributions.items()}
 
 
 def _removals(ts: np.ndarray, dropped: Sequence[int], half_life: float) -> tuple[np.ndarray, np.ndarray]:
@@ -121,15 +122,11 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
         elif name == "lightgcn":
             lg = comp.lightgcn
             folded = coef @ (by_group @ lg.queries[items]) / np.maximum(coef @ abs(by_group).sum(1).A1, 1e-9)[:, None]
-            raw = folded.astype(np.float32) @ lg.targets[cols].T
+            folded = folded.astype(np.float32)
+            raw = np.concatenate([folded @ _lightgcn_sample(lg, cols[:n_stat]).T, folded @ lg.targets[cols[n_stat:]].T],
+                                 axis=1)
         elif name == "kgattr":
-            m = comp.kgattr.matrix
-            taste = (by_group @ m[items]).T.tocsr()  # attributes x groups, sparse: a profile has few attributes
-            # (sample + targets) x groups through sparse products: a dense attributes x rows taste is MBs
-            per_group = np.concatenate([
-                (_attr_sample(comp.kgattr, cols[:n_stat]) @ taste).toarray(),
-                (m[cols[n_stat:]] @ taste).toarray()])
-            raw = coef @ per_group.T
+            raw = coef @ _attr_scores(comp.kgattr, items, by_group, cols, n_stat)
         elif name == "kge":
             raw = _kge_scores(comp.kge, items, by_group, coef, cols, n_stat)
         elif name == "popularity":
@@ -142,6 +139,30 @@ def _scores(model: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarr
         raw = np.asarray(raw, dtype=np.float32)
         total += w * standardize(raw, raw[:, :n_stat])
     return total
+
+
+def _attr_scores(kgattr: Any, items: np.ndarray, by_group: sp.csr_matrix, cols: np.ndarray,
+                 n_stat: int) -> np.ndarray:
+    """The attribute term's raw scores of the positions ``cols`` per group of profile items (groups x cols).
+    The sample's part reads the held item x sample similarities when the catalogue is small enough to hold
+    them; else sparse products (a dense attributes x groups taste would be MBs)."""
+    m = kgattr.matrix
+    taste = (by_group @ m[items]).T.tocsr()  # attributes x groups, sparse: a profile has few attributes
+    targets = (m[cols[n_stat:]] @ taste).toarray().T
+    held = _attr_similarity(kgattr, cols[:n_stat])
+    if held is None:
+        sample = (_attr_sample(kgattr, cols[:n_stat]) @ taste).toarray().T
+    else:  # the groups' rows of the similarities, summed by a sparse product over the whole catalogue
+        sample = _spread(by_group.astype(np.float32), items, len(held)) @ held  # float32: no 40 MB upcast
+    return np.concatenate([np.asarray(sample), targets], axis=1)
+
+
+def _spread(by_group: sp.csr_matrix, items: np.ndarray, n: int) -> sp.csr_matrix:
+    """``by_group`` (groups x profile items) with its columns moved to the items' catalogue positions out of
+    ``n``: its product with a held (catalogue x sample) matrix sums the profile's rows without gathering
+    them."""
+    coo = by_group.tocoo()
+    return sp.csr_matrix((coo.data, (coo.row, items[coo.col])), shape=(by_group.shape[0], n))
 
 
 def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndarray, coef: np.ndarray,
@@ -161,12 +182,15 @@ def _ease_scores(e: Any, items: np.ndarray, weights: np.ndarray, groups: np.ndar
                              shape=(n_groups, int(ok.sum())))
     sample_ok, target_ok = col_ok[:n_stat], col_ok[n_stat:]
     n_sample = int(sample_ok.sum())
-    block = np.empty((int(ok.sum()), int(col_ok.sum())), dtype=np.float32)
     sample_cols = col_at[:n_stat][sample_ok]
-    block[:, :n_sample] = item_block(e, at[ok], sample_cols) if sp.issparse(e.B) else \
-        _ease_sample(e, sample_cols)[at[ok]]
-    block[:, n_sample:] = item_block(e, at[ok], col_at[n_stat:][target_ok])
-    raw[:, col_ok] = coef.astype(np.float32) @ np.asarray(by_group @ block, dtype=np.float32)
+    per_group = np.empty((n_groups, int(col_ok.sum())), dtype=np.float32)
+    if sp.issparse(e.B):
+        per_group[:, :n_sample] = by_group @ item_block(e, at[ok], sample_cols)
+    else:  # B's held sample columns, the profile's rows summed per group without gathering them
+        held = _ease_sample(e, sample_cols)
+        per_group[:, :n_sample] = _spread(by_group, at[ok], len(held)) @ held
+    per_group[:, n_sample:] = by_group @ item_block(e, at[ok], col_at[n_stat:][target_ok])
+    raw[:, col_ok] = coef.astype(np.float32) @ per_group
     return raw
 
 
@@ -185,12 +209,13 @@ def prepare(model: Any) -> None:
     if len(e.items) and not sp.issparse(e.B):
         at, ok = _ease_positions(e, sample)
         _ease_sample(e, at[ok])
-    if comp.kgattr is not None:
+    if comp.kgattr is not None and _attr_similarity(comp.kgattr, sample) is None:
         _attr_sample(comp.kgattr, sample)
     if comp.kge is not None:
         _kge_sample(comp.kge, sample)
     if getattr(comp, "lightgcn", None) is not None:  # its scaled item rows (cached properties), built once here
-        _ = comp.lightgcn.queries, comp.lightgcn.targets
+        _ = comp.lightgcn.queries
+        _lightgcn_sample(comp.lightgcn, sample)
 
 
 def _ease_sample(e: Any, columns: np.ndarray) -> np.ndarray:
@@ -201,6 +226,26 @@ def _ease_sample(e: Any, columns: np.ndarray) -> np.ndarray:
 def _attr_sample(kgattr: Any, sample: np.ndarray) -> sp.csr_matrix:
     """The attribute matrix's rows of the statistics sample."""
     return _held(kgattr, "_sample_rows", sample, lambda c: kgattr.matrix[c])
+
+
+#: up to this many items the attribute term's item x sample similarities are held (4 B x items x 1,024:
+#: 64 MB at this size); above, each request multiplies the sparse attribute rows instead
+HELD_SIMILARITY_MAX_ITEMS = 16_384
+
+
+def _attr_similarity(kgattr: Any, sample: np.ndarray) -> np.ndarray | None:
+    """The attribute term's item x sample similarities (its dot products), dense float32, or None for a
+    catalogue above HELD_SIMILARITY_MAX_ITEMS."""
+    m = kgattr.matrix
+    if m.shape[0] > HELD_SIMILARITY_MAX_ITEMS:
+        return None
+    return _held(kgattr, "_sample_similarity", sample,
+                 lambda c: np.ascontiguousarray((m @ m[c].T).toarray(), dtype=np.float32))
+
+
+def _lightgcn_sample(lg: Any, sample: np.ndarray) -> np.ndarray:
+    """LightGCN's scaled target rows of the statistics sample."""
+    return _held(lg, "_sample_targets", sample, lambda c: np.ascontiguousarray(lg.targets[c]))
 
 
 def _kge_sample(kge: Any, sample: np.ndarray) -> Any:

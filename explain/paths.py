@@ -6,6 +6,7 @@ Nothing here invents a link; ranking only chooses among the paths Neo4j returned
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -321,9 +322,9 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
         for scored in (faithful, unfaithful):
             if scored is unfaithful and picked:
                 break  # an item whose removal would not lower the score explains only an item nothing else does
-            while len(picked) < paths and scored:
-                best = max(scored, key=adjusted)
-                scored.remove(best)
+            for best in _greedy(scored, adjusted):
+                if len(picked) >= paths:
+                    break
                 weight, kind, c, share = best
                 key, fact = _path_key(c), trust.fact_of(c)
                 if key in seen_paths or fact in seen_facts:
@@ -340,6 +341,22 @@ def rank(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], pa
                 used_liked[c.liked_id] += 1
         chosen[item] = trust.ordered(picked, 3)
     return chosen
+
+
+def _greedy(entries: Sequence[Any], value: Any) -> Any:
+    """``entries`` in the order that taking the highest ``value`` each time would take them (the first in
+    list order among equals), where the caller's picks may lower (never raise) the others' values: a lazy
+    heap recomputes only the entries that reach its top instead of every entry per pick."""
+    heap = [(-value(e), n) for n, e in enumerate(entries)]
+    heapq.heapify(heap)
+    while heap:
+        stored, n = heap[0]
+        now = -value(entries[n])
+        if now != stored:  # fell since it was pushed: back in at its current value
+            heapq.heapreplace(heap, (now, n))
+            continue
+        heapq.heappop(heap)
+        yield entries[n]
 
 
 def _path_key(c: Candidate) -> tuple:

@@ -158,8 +158,12 @@ class Shares:
 
     def __init__(self, contributions: Mapping[int, float]):
         self.contributions = contributions
-        values = np.fromiter(contributions.values(), dtype=np.float64, count=len(contributions))
-        self.total = float(values[values > 0].sum())  # (a whole profile's items, for every ranked item)
+        total = getattr(contributions, "positive_total", None)  # summed in numpy (ranking.recommender)
+        if total is not None:
+            self.total = total()
+        else:  # (a whole profile's items, for every ranked item)
+            values = np.fromiter(contributions.values(), dtype=np.float64, count=len(contributions))
+            self.total = float(values[values > 0].sum())
 
     def get(self, item: int, default: float = 0.0) -> float:
         v = self.contributions.get(item)

@@ -5,7 +5,7 @@ rating posted a second ago and a brand-new user with three ratings both work wit
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,49 @@ def new_items(data: Dataset) -> np.ndarray:
 
 class UnknownItem(KeyError):
     """The item id is not in this model's catalogue."""
+
+
+class Contributions(Mapping[int, float]):
+    """One item's per-profile-item contributions (profile item id -> how much it adds to the score), read
+    from a column of the (profile item, target) matrix without building a dict per target: a long profile
+    times a list's items would be tens of thousands of Python floats per request, of which a few are read.
+    ``exact``: values that replace the column's (the exact leave-one-out drops, explain/fidelity.py)."""
+
+    __slots__ = ("_at", "_values", "_exact", "_total")
+
+    def __init__(self, at: Mapping[int, int], values: np.ndarray, exact: Mapping[int, float] | None = None):
+        self._at, self._values, self._exact = at, values, dict(exact or {})
+        self._total: float | None = None
+
+    def __getitem__(self, item: int) -> float:
+        if item in self._exact:
+            return self._exact[item]
+        return float(self._values[self._at[item]])
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._exact or item in self._at
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._at
+        yield from (i for i in self._exact if i not in self._at)
+
+    def __len__(self) -> int:
+        return len(self._at) + sum(1 for i in self._exact if i not in self._at)
+
+    def with_exact(self, exact: Mapping[int, float]) -> "Contributions":
+        """These contributions with ``exact`` values replacing (or adding to) the column's."""
+        return Contributions(self._at, self._values, {**self._exact, **exact})
+
+    def positive_total(self) -> float:
+        """The sum of the positive contributions (exact values where given)."""
+        if self._total is None:
+            v = self._values
+            total = float(v[v > 0].sum())
+            for item, value in self._exact.items():
+                old = float(v[self._at[item]]) if item in self._at else 0.0
+                total += max(value, 0.0) - max(old, 0.0)
+            self._total = total
+        return self._total
 
 
 @dataclass
@@ -134,14 +177,14 @@ class Recommender:
         top = top[np.lexsort((self.item_ids[top], -scores[top]))][:k]
         return [(int(self.item_ids[i]), float(scores[i])) for i in top]
 
-    def contributions(self, profile: Profile, item_id: int) -> dict[int, float]:
+    def contributions(self, profile: Profile, item_id: int) -> Contributions:
         """How much each profile item adds to ``item_id``'s blended score. The EASE, LightGCN and
         KG-attribute terms are sums over the profile, so each item's share is exact; the PyKEEN term
         is not, so its share is the score drop when that item leaves the profile."""
         return self.contributions_many(profile, [item_id])[item_id]
 
     def contributions_many(self, profile: Profile, item_ids: Sequence[int],
-                           scales: dict[str, float] | None = None) -> dict[int, dict[int, float]]:
+                           scales: dict[str, float] | None = None) -> dict[int, Contributions]:
         """``contributions`` of several items, computed together. The per-term scales (a catalogue
         scoring each) come from ``scales`` as ``score_profile`` filled it for this profile, else are
         computed here."""
@@ -157,8 +200,9 @@ class Recommender:
         out = np.zeros((len(items), len(targets)), dtype=np.float64)
         for name, vals in raw.items():
             out += weights[name] * vals / scales[name]
-        id_list = ids.tolist()
-        return {i: dict(zip(id_list, out[:, n].tolist())) for n, i in enumerate(item_ids)}
+        at = {i: n for n, i in enumerate(ids.tolist())}
+        columns = np.ascontiguousarray(out.T)
+        return {i: Contributions(at, columns[n]) for n, i in enumerate(item_ids)}
 
     def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
         """The standard deviation the term was divided by when this profile was scored."""
