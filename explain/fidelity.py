@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from kgrec.embeddings.kge import LIKES
 from kgrec.ranking.hybrid import SOCIAL, profile_weights
+from kgrec.ranking.recommender import profile_arrays
 from kgrec.ranking.standard import sample_of, standardize
 
 Profile = Sequence[tuple[int, float, int]]
@@ -33,9 +34,7 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
     out: dict[int, dict[int, float]] = {t: {r: 0.0 for r in removed} for t in targets}
     if not targets or not removed or not len(profile):
         return out
-    ids = np.fromiter((p[0] for p in profile), dtype=np.int64, count=len(profile))
-    ratings = np.fromiter((p[1] for p in profile), dtype=np.float32, count=len(profile))
-    ts = np.fromiter((p[2] or 0 for p in profile), dtype=np.int64, count=len(profile))
+    ids, ratings, ts = profile_arrays(profile)
     pos = _positions(model, ids)
     known = pos >= 0
     ids, ratings, ts, items = ids[known], ratings[known], ts[known], pos[known]

@@ -37,16 +37,38 @@ class UnknownItem(KeyError):
     """The item id is not in this model's catalogue."""
 
 
+def profile_arrays(profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A profile's (item ids, values, ts) as arrays, kept on a profile object that takes attributes (the
+    served one is scored, credited and explained several times per request: a long profile's conversion
+    is milliseconds each time)."""
+    held = getattr(profile, "_arrays", None)
+    if held is not None and len(held[0]) == len(profile):
+        return held
+    n = len(profile)
+    arrays = (np.fromiter((p[0] for p in profile), dtype=np.int64, count=n),
+              np.fromiter((p[1] for p in profile), dtype=np.float32, count=n),
+              np.fromiter((p[2] or 0 for p in profile), dtype=np.int64, count=n))
+    for a in arrays:
+        a.flags.writeable = False
+    try:
+        profile._arrays = arrays  # type: ignore[attr-defined]
+    except AttributeError:  # a plain list or tuple: converted each time
+        pass
+    return arrays
+
+
 class Contributions(Mapping[int, float]):
     """One item's per-profile-item contributions (profile item id -> how much it adds to the score), read
     from a column of the (profile item, target) matrix without building a dict per target: a long profile
     times a list's items would be tens of thousands of Python floats per request, of which a few are read.
     ``exact``: values that replace the column's (the exact leave-one-out drops, explain/fidelity.py)."""
 
-    __slots__ = ("_at", "_values", "_exact", "_total")
+    __slots__ = ("_at", "_values", "_exact", "_base", "_total")
 
-    def __init__(self, at: Mapping[int, int], values: np.ndarray, exact: Mapping[int, float] | None = None):
+    def __init__(self, at: Mapping[int, int], values: np.ndarray, exact: Mapping[int, float] | None = None,
+                 base_total: float | None = None):
         self._at, self._values, self._exact = at, values, dict(exact or {})
+        self._base = base_total  # the column's positive sum, when the caller summed every column at once
         self._total: float | None = None
 
     def __getitem__(self, item: int) -> float:
@@ -66,13 +88,13 @@ class Contributions(Mapping[int, float]):
 
     def with_exact(self, exact: Mapping[int, float]) -> "Contributions":
         """These contributions with ``exact`` values replacing (or adding to) the column's."""
-        return Contributions(self._at, self._values, {**self._exact, **exact})
+        return Contributions(self._at, self._values, {**self._exact, **exact}, self._base)
 
     def positive_total(self) -> float:
         """The sum of the positive contributions (exact values where given)."""
         if self._total is None:
             v = self._values
-            total = float(v[v > 0].sum())
+            total = float(v[v > 0].sum()) if self._base is None else self._base
             for item, value in self._exact.items():
                 old = float(v[self._at[item]]) if item in self._at else 0.0
                 total += max(value, 0.0) - max(old, 0.0)
@@ -120,9 +142,7 @@ class Recommender:
         if len(profile) == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, np.zeros(0, dtype=np.float32), empty
-        ids = np.fromiter((p[0] for p in profile), dtype=np.int64, count=len(profile))
-        ratings = np.fromiter((p[1] for p in profile), dtype=np.float32, count=len(profile))
-        ts = np.fromiter((p[2] or 0 for p in profile), dtype=np.int64, count=len(profile))
+        ids, ratings, ts = profile_arrays(profile)
         pos = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
         known = self.item_ids[pos] == ids
         w = profile_weights(ratings[known], ts[known], self.params, self.positive_rating)
@@ -202,7 +222,8 @@ class Recommender:
             out += weights[name] * vals / scales[name]
         at = {i: n for n, i in enumerate(ids.tolist())}
         columns = np.ascontiguousarray(out.T)
-        return {i: Contributions(at, columns[n]) for n, i in enumerate(item_ids)}
+        totals = np.maximum(columns, 0.0).sum(1).tolist()
+        return {i: Contributions(at, columns[n], base_total=totals[n]) for n, i in enumerate(item_ids)}
 
     def _scale(self, name: str, items: np.ndarray, w: np.ndarray) -> float:
         """The standard deviation the term was divided by when this profile was scored."""

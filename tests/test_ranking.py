@@ -188,3 +188,24 @@ def test_tuning_finds_the_informative_component() -> None:
     # an ablated term stays out whatever it would add
     ablated, _ = tune_weights(parts, objective, fixed={"ease": 1.0, "kge": 0.0})
     assert ablated["kge"] == 0.0
+
+
+@pytest.mark.parametrize("summed", [False, True])
+def test_contributions_read_a_column_and_take_exact_values_over_it(summed: bool) -> None:
+    from kgrec.explain.trust import Shares
+    from kgrec.ranking.recommender import Contributions
+
+    column = np.array([0.5, -0.2, 0.3])
+    c = Contributions({10: 0, 20: 1, 30: 2}, column, base_total=0.8 if summed else None)
+    assert dict(c) == {10: 0.5, 20: pytest.approx(-0.2), 30: pytest.approx(0.3)}
+    assert c.positive_total() == pytest.approx(0.8)
+    # the exact drops replace the column's values (and add the removed items outside the profile)
+    e = c.with_exact({10: -0.1, 30: 0.6, 40: 0.0})
+    assert dict(e) == {10: -0.1, 20: pytest.approx(-0.2), 30: 0.6, 40: 0.0}
+    assert len(e) == 4 and 40 in e and 50 not in e and e.get(50) is None
+    assert e.positive_total() == pytest.approx(0.6)
+    assert dict(c) == {10: 0.5, 20: pytest.approx(-0.2), 30: pytest.approx(0.3)}  # the original is unchanged
+    # the shares an explanation reports are the same as from a plain dict of the same values
+    for values in (c, e):
+        assert Shares(values).total == pytest.approx(Shares(dict(values)).total)
+        assert Shares(values).get(30) == pytest.approx(Shares(dict(values)).get(30))
