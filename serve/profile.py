@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kgrec.catalogue import signals
 from kgrec.catalogue.schema import Catalogue
+from kgrec.graph import cypher
 from kgrec.graph.connection import Graph
 from kgrec.metrics import timed
 from kgrec.serve.errors import NotFound
@@ -42,7 +43,7 @@ def read_profile(graph: Graph, user: int, catalogue: Catalogue,
     """The user's profile and revisions; the profile is None (not read) when the revisions are still
     ``cached``'s. Raises NotFound for an unknown user."""
     s = catalogue.signals
-    rows = graph.read_plain("serve/profile", user=user, interaction=s.relationship,
+    rows = graph.read_plain(cypher.render("serve/profile", interaction=s.relationship), user=user,
                             cached=None if cached is None else [cached.user, cached.graph])
     if not rows:
         raise NotFound(f"user {user} not found")
