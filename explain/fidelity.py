@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from kgrec.embeddings.kge import LIKES
 from kgrec.ranking.hybrid import SOCIAL, profile_weights
-from kgrec.ranking.recommender import profile_arrays
+from kgrec.ranking.recommender import Contributions, profile_arrays
 from kgrec.ranking.standard import sample_of, standardize
 
 Profile = Sequence[tuple[int, float, int]]
@@ -58,9 +58,9 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
     return out
 
 
-def credited(model: Any, profile: Profile, contributions: Mapping[int, Mapping[int, float]],
+def credited(model: Any, profile: Profile, contributions: Mapping[int, Contributions],
              candidates: Mapping[int, Sequence[Any]],
-             drops: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, Mapping[int, float]]:
+             drops: Mapping[int, Mapping[int, float]] | None = None) -> dict[int, Contributions]:
     """``contributions`` (additive, per item and profile item) with each liked item a candidate cites
     replaced by its exact leave-one-out score drop (``leave_one_out``), so the share an explanation reports
     has the counterfactual's sign; items without contributions (unknown to the model) stay without.
@@ -75,8 +75,7 @@ def credited(model: Any, profile: Profile, contributions: Mapping[int, Mapping[i
     if cited:
         for item, values in leave_one_out(model, profile, list(contributions), cited).items():
             drops.setdefault(item, {}).update(values)
-    return {item: values.with_exact(drops.get(item, {})) if hasattr(values, "with_exact")
-            else {**dict(values), **drops.get(item, {})} for item, values in contributions.items()}
+    return {item: values.with_exact(drops.get(item, {})) for item, values in contributions.items()}
 
 
 def _removals(ts: np.ndarray, dropped: Sequence[int], half_life: float) -> tuple[np.ndarray, np.ndarray]:

@@ -51,9 +51,9 @@ def read_profile(graph: Graph, user: int, catalogue: Catalogue,
     revisions = Revisions(int(row["user_revision"]), int(row["graph_revision"]))
     if row["unchanged"]:
         return None, revisions
-    value = signals.value
-    ratings = [(int(i), value(s, r, e, w), int(ts or 0)) for i, r, e, w, ts in row["interactions"]]
-    ratings = [p for p in ratings if p[1] is not None]  # an event kind the schema no longer has says nothing
+    # (an event kind the schema no longer has says nothing: value None, left out)
+    ratings = [(int(i), float(v), int(ts or 0)) for i, r, e, w, ts in row["interactions"]
+               if (v := signals.value(s, r, e, w)) is not None]
     people: dict[int, set[int]] = {}
     for person, i, r, e, w in row["network"]:
         if signals.is_positive(s, signals.value(s, r, e, w)):
