@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kgrec.embeddings.kge import LIKES
-from kgrec.ranking.hybrid import SOCIAL, profile_weights
+from kgrec.ranking.hybrid import SOCIAL, live, profile_weights
 from kgrec.ranking.recommender import Contributions, profile_arrays
 from kgrec.ranking.standard import sample_of, standardize
 
@@ -48,8 +48,10 @@ def leave_one_out(model: Any, profile: Profile, targets: Sequence[int],
     weights = profile_weights(ratings, ts, model.params, model.positive_rating)
     # only the statistics sample (what every term is standardised by) and the targets are scored
     sample = sample_of(len(model.item_ids))
-    scores = _scores(model, items, weights, groups, coef, network, np.concatenate([sample, target_pos]),
-                     len(sample))[:, len(sample):]
+    # zero-weight items add nothing to any removal's terms (the recency ranks above count them still)
+    keep = live(weights)
+    scores = _scores(model, items[keep], weights[keep], groups[keep], coef, network,
+                     np.concatenate([sample, target_pos]), len(sample))[:, len(sample):]
     if len(items) == 1:  # without it the profile is empty: the popularity prior alone
         scores[1] = np.asarray(model.score_profile([]), dtype=np.float64)[target_pos]
     for col, t in enumerate(targets):

@@ -53,6 +53,15 @@ def profile_weights(ratings: np.ndarray, ts: np.ndarray, params: BlendParams, po
     return w
 
 
+def live(weights: np.ndarray) -> np.ndarray:
+    """Which profile items weigh anything: every term is a sum (or a weighted mean) over the profile in
+    which a zero-weight item (a disliked one when ``disliked_weight`` is 0) adds exactly nothing, so scoring
+    skips it (a long profile's majority, often). All of them when none does, so that such a profile scores
+    as before."""
+    keep = weights != 0
+    return keep if keep.any() else np.ones(len(weights), dtype=bool)
+
+
 @dataclass
 class Components:
     """The trained parts the hybrid blends."""

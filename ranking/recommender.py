@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.ranking.dataset import Dataset
-from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, profile_weights
+from kgrec.ranking.hybrid import COMPONENTS, SOCIAL, BlendParams, Components, blend, live, profile_weights
 from kgrec.ranking.standard import moments, stat_columns, standardize, term_scale
 from kgrec.ranking.modelstore import load_components, read_manifest
 from kgrec.ranking.components import TERMS
@@ -137,8 +137,9 @@ class Recommender:
         )
 
     # -- profiles ------------------------------------------------------------------------------
-    def _profile(self, profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(item indexes, weights, external ids) of the profile items this model knows."""
+    def _profile(self, profile: Profile, weighted: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(item indexes, weights, external ids) of the profile items this model knows; ``weighted``: only
+        those of non-zero weight (``live``)."""
         if len(profile) == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, np.zeros(0, dtype=np.float32), empty
@@ -146,6 +147,9 @@ class Recommender:
         pos = np.minimum(np.searchsorted(self.item_ids, ids), len(self.item_ids) - 1)
         known = self.item_ids[pos] == ids
         w = profile_weights(ratings[known], ts[known], self.params, self.positive_rating)
+        if weighted:
+            keep = live(w)
+            return pos[known][keep], w[keep], ids[known][keep]
         return pos[known], w, ids[known]
 
     def score_profile(self, profile: Profile, scales: dict[str, float] | None = None,
@@ -154,7 +158,7 @@ class Recommender:
         An empty profile gets the popularity prior alone. ``scales`` receives each term's standard
         deviation, which ``contributions_many`` needs (pass it there to skip scoring again); ``parts``
         receives each term's standardised scores."""
-        items, w, _ = self._profile(profile)
+        items, w, _ = self._profile(profile, weighted=True)
         if len(items) == 0:
             return self.components.score_one(items, w, ["popularity"], scales)["popularity"]
         names = [n for n in COMPONENTS if self.params.weights.get(n)]
@@ -179,7 +183,7 @@ class Recommender:
     def content_scores(self, profile: Profile) -> np.ndarray:
         """The knowledge-graph attribute term alone, standardised over the catalogue (z-scores): how well
         each item's attributes match the profile's, whatever its interactions."""
-        items, w, _ = self._profile(profile)
+        items, w, _ = self._profile(profile, weighted=True)
         return self.components.score_one(items, w, ["kgattr"])["kgattr"]
 
     def recommend(self, profile: Profile, k: int = 10, exclude: set[int] | None = None) -> list[tuple[int, float]]:
@@ -215,11 +219,13 @@ class Recommender:
         weights = self.params.weights
         # every blend term that scores from the profile (ranking/components.py), through its own contributions
         names = [n for n, term in TERMS.items() if term.from_profile and weights.get(n)]
-        scales = {n: scales[n] if scales and n in scales else self._scale(n, items, w) for n in names}
-        raw = self.components.contributions(items, w, targets, names)  # term -> (profile item, target) shares
+        keep = live(w)  # a zero-weight item adds nothing to any term (its rows stay 0)
+        items_w, w_w = items[keep], w[keep]
+        scales = {n: scales[n] if scales and n in scales else self._scale(n, items_w, w_w) for n in names}
+        raw = self.components.contributions(items_w, w_w, targets, names)  # term -> (profile item, target) shares
         out = np.zeros((len(items), len(targets)), dtype=np.float64)
         for name, vals in raw.items():
-            out += weights[name] * vals / scales[name]
+            out[keep] += weights[name] * vals / scales[name]
         at = {i: n for n, i in enumerate(ids.tolist())}
         columns = np.ascontiguousarray(out.T)
         totals = np.maximum(columns, 0.0).sum(1).tolist()
@@ -271,7 +277,7 @@ class Recommender:
         collaborative terms have no evidence and give it the catalogue average. Unknown attribute keys are
         ignored; with none known an item gets the average. The profile's catalogue-wide scores (what each
         term is standardised by) are computed once for all the items."""
-        items, w, _ = self._profile(profile)
+        items, w, _ = self._profile(profile, weighted=True)
         if len(items) == 0:
             return [0.0] * len(attributes)
         c, weights = self.components, self.params.weights

@@ -221,6 +221,47 @@ def _check_leave_one_out(trained_graph: TrainedGraph, standard: Any, stat_sample
         assert all(drops[t][424242] == 0.0 for t in targets)  # not in the profile: removing it changes nothing
 
 
+def test_zero_weight_profile_items_are_skipped_without_changing_a_score(trained_graph: TrainedGraph,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scoring, the additive contributions and the exact credit skip profile items of weight 0 (disliked ones
+    when ``disliked_weight`` is 0): the same values as when every item is summed with its zero weight, the
+    removal of a zero-weight item included (older items still move up a recency rank)."""
+    import kgrec.explain.fidelity as fidelity
+    import kgrec.ranking.recommender as recommender
+    from kgrec.ranking.recommender import Recommender
+
+    model = Recommender.load(trained_graph.settings.models_dir / trained_graph.version)
+    model.params = replace(model.params, half_life=2.5, disliked_weight=0.0)
+    # the disliked items interleaved in time with the liked ones: removing one moves older liked items up
+    profile = [(movie_id(0, k), 5.0 - 0.5 * (k % 3), 100 + 2 * k) for k in range(6)] + \
+              [(movie_id(2, k), 2.0, 101 + 2 * k) for k in range(3)]
+    targets = [movie_id(0, 9), movie_id(1, 3), movie_id(3, 5)]
+    removed = [movie_id(0, 0), movie_id(0, 4), movie_id(2, 1)]
+    _, w, _ = model._profile(profile)
+    assert (w == 0).sum() == 3 and len(w) == 9
+
+    def served() -> tuple[np.ndarray, np.ndarray, dict[int, dict[int, float]], np.ndarray]:
+        contributions = model.contributions_many(profile, targets)
+        shares = np.array([[contributions[t][p[0]] for p in profile] for t in targets])
+        only_disliked = np.asarray(model.score_profile(profile[6:]), dtype=np.float64)
+        return (np.asarray(model.score_profile(profile), dtype=np.float64), shares,
+                fidelity.leave_one_out(model, profile, targets, removed), only_disliked)
+
+    skipped = served()
+    every = np.ones  # every item summed, zero weights too
+    monkeypatch.setattr(recommender, "live", lambda weights: every(len(weights), dtype=bool))
+    monkeypatch.setattr(fidelity, "live", lambda weights: every(len(weights), dtype=bool))
+    summed = served()
+    np.testing.assert_allclose(skipped[0], summed[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(skipped[1], summed[1], rtol=1e-5, atol=1e-6)
+    assert np.all(skipped[1][:, 6:] == 0.0)  # a zero-weight item's share of an additive score is nothing
+    for t in targets:
+        for r in removed:
+            assert skipped[2][t][r] == pytest.approx(summed[2][t][r], rel=1e-4, abs=1e-4), (t, r)
+    assert any(abs(skipped[2][t][movie_id(2, 1)]) > 1e-6 for t in targets)  # its removal moves the ranks
+    np.testing.assert_array_equal(skipped[3], summed[3])  # all weights zero: nothing is skipped
+
+
 def _movielens(root: Path, tags: list[tuple[int, int, str, int]]) -> Path:
     ml = root / "ml-latest-small"
     ml.mkdir(parents=True)
