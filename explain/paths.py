@@ -10,7 +10,7 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,9 +128,30 @@ def display_title(title: str, catalogue: Catalogue) -> str:
     return f"{match['article']}{sep}{match['rest']}{match['tail'] or ''}"
 
 
-def candidate_path(c: Candidate, catalogue: Catalogue) -> dict[str, Any]:
+def node_refs(catalogue: Catalogue) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """``node_ref`` computed once per node over many paths (a request's paths share its user, its items and
+    many liked items; each path's nodes are named for its text, its path and its shared node)."""
+    memo: dict[tuple, dict[str, Any]] = {}
+
+    def ref(node: Mapping[str, Any]) -> dict[str, Any]:
+        if not node.keys() <= _REF_KEYS:  # other properties (a walk's nodes): not memoised
+            return node_ref(node, catalogue)
+        key = (tuple(node["labels"]), node.get("id"), node.get("name"), node.get("title"))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = node_ref(node, catalogue)
+        return hit
+    return ref
+
+
+_REF_KEYS = frozenset(("labels", "id", "name", "title"))
+
+
+def candidate_path(c: Candidate, catalogue: Catalogue,
+                   ref: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+    ref = ref or (lambda n: node_ref(n, catalogue))
     return {
-        "nodes": [node_ref(n, catalogue) for n in c.nodes],
+        "nodes": [ref(n) for n in c.nodes],
         "relationships": [{"type": r["type"], "start": r["start"], "end": r["end"],
                            "properties": _public_properties(r["properties"])} for r in c.rels],
     }
@@ -248,10 +269,11 @@ def specificity(c: Candidate) -> float:
     return 1.0 / math.log2(2.0 + max(c.degree, 0))
 
 
-def render(c: Candidate, kind: str, catalogue: Catalogue) -> str:
+def render(c: Candidate, kind: str, catalogue: Catalogue,
+           ref: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None) -> str:
     """One sentence for a path; every name in it is a node on the path, and the interaction it starts
     from is phrased as the catalogue's signal model says ("You rated …", "You played … 212 times")."""
-    names = [node_ref(n, catalogue)["name"] for n in c.nodes]
+    names = [(ref(n) if ref else node_ref(n, catalogue))["name"] for n in c.nodes]
     item = names[-1]
     if c.via == "your_tag":
         tag = names[2]
@@ -372,9 +394,10 @@ def select(candidates: Mapping[int, Sequence[Candidate]], order: Sequence[int], 
     ``catalogue``: the default catalogue when not given."""
     catalogue = catalogue or default_catalogue()
     contributions = contributions or {}
-    return {item: [Explanation(kind=kind, text=render(c, kind, catalogue), path=candidate_path(c, catalogue),
+    ref = node_refs(catalogue)
+    return {item: [Explanation(kind=kind, text=render(c, kind, catalogue, ref), path=candidate_path(c, catalogue, ref),
                                liked_item=c.liked_id,
-                               shared=node_ref(c.nodes[2], catalogue) if len(c.nodes) == 4 else None, weight=weight,
+                               shared=ref(c.nodes[2]) if len(c.nodes) == 4 else None, weight=weight,
                                contribution=contributions.get(item, {}).get(c.liked_id) if share is not None else None,
                                shared_degree=c.degree if len(c.nodes) == 4 else None,
                                contribution_share=share, main=n == 0 and share is not None and share > 0)

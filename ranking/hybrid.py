@@ -21,7 +21,7 @@ from kgrec.embeddings.kge import KGEModel
 from kgrec.embeddings.lightgcn import LightGCNModel
 from kgrec.ranking.itemmodels import EASE
 from kgrec.ranking.kgterm import AttributeModel
-from kgrec.ranking.standard import standardize, term_scale
+from kgrec.ranking.standard import moments, standardize
 
 COMPONENTS = ("ease", "lightgcn", "kge", "kgattr", "popularity")
 #: what the user's network likes: a term of its own, scored from the network's positives (not the profile)
@@ -88,10 +88,11 @@ class Components:
         ``scales``, when given, receives each term's standard deviation (what it was divided by)."""
         out: dict[str, np.ndarray] = {}
         for name in names:
-            s = self.term(name).score(items, weights)
-            out[name] = standardize(s)
+            s = np.asarray(self.term(name).score(items, weights), dtype=np.float32)
+            mu, sd = moments(s)  # once for both (standardize and term_scale would each compute them)
+            out[name] = (s - mu) / sd
             if scales is not None:
-                scales[name] = term_scale(s)
+                scales[name] = float(sd.ravel()[0])
         return out
 
     def contributions(self, items: np.ndarray, weights: np.ndarray, targets: np.ndarray,
